@@ -547,4 +547,8 @@ int proto_dgram_verify(const void *p, size_t len, const uint8_t key[16]);
 }
 #endif
 
+/* The reliable session/peer channel state machine (seq, ack, retransmit,
+ * reassembly, MAC): its own section of this module's API. */
+#include "proto/proto_channel.h"
+
 #endif /* DPZK_PROTO_H */
