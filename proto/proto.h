@@ -393,8 +393,16 @@ struct proto_response {
 
 /* Record codecs.  Decoders return 0, -EBADMSG (malformed or trailing
  * bytes where the record must end the buffer), or -ENOBUFS (scratch too
- * small).  Encoders return 0 or -ENOSPC; on -ENOSPC w->len is the size
- * the encoding needed. */
+ * small; a NULL scratch is one of size 0, fine for records without
+ * vectors).  proto_request_decode/proto_response_decode also return
+ * -EOPNOTSUPP for an opcode that has no body codec (reconfig, sasl,
+ * notification, createSession, error, unknown values): ZooKeeper answers
+ * those with ZUNIMPLEMENTED.  Decoded views point into r's buffer; vectors
+ * and multi op/result arrays into s.  Encoders return 0 or -ENOSPC; on
+ * -ENOSPC w->len is the size the encoding needed; -EINVAL means the record
+ * cannot be encoded (unknown opcode, an op not allowed in the multi, n > 0
+ * with a NULL array).  proto_event_decode requires the event to end r;
+ * the header and sub-record decoders (stat, acl_vec) do not. */
 void proto_put_stat(struct proto_wbuf *w, const struct proto_stat *s);
 int proto_get_stat(struct proto_rbuf *r, struct proto_stat *s);
 void proto_put_acl_vec(struct proto_wbuf *w, const struct proto_acl_vec *v);
@@ -485,6 +493,10 @@ struct proto_txn {
 	} multi;
 };
 
+/* Decode fills each multi sub-txn's hdr from the outer header (with its
+ * own type).  Decode errors: -EBADMSG (unknown or misplaced type, a
+ * CREATESESSION passwd that is not 16 bytes, trailing bytes), -ENOBUFS.
+ * Encode errors: -ENOSPC, -EINVAL (same rules). */
 int proto_txn_encode(struct proto_wbuf *w, const struct proto_txn *t);
 int proto_txn_decode(const void *p, size_t len, struct proto_txn *t,
 		     struct proto_scratch *s);
@@ -530,15 +542,23 @@ struct proto_dgram_hdr {
 };
 
 #define PROTO_MAX_FRAGS 1024
+/* Largest reassembled message a header may announce (msg_len): a full
+ * jute.maxbuffer frame with room to spare for headers and paths. */
+#define PROTO_DGRAM_MAX_MSG (2u * 1024 * 1024)
 
 /* Decode/encode the fixed 48-byte header; decode checks magic, version,
- * fragment fields and payload_len against len. */
+ * kind (1..9, 16..31), reserved == 0, fragment fields, payload_len against
+ * len and msg_len (== payload_len for one fragment; otherwise
+ * payload_len..min(PROTO_DGRAM_MAX_MSG, frag_count * 0xffff)); -EBADMSG
+ * for any violation.  The MAC is not checked here (proto_dgram_verify). */
 int proto_dgram_hdr_decode(const void *p, size_t len,
 			   struct proto_dgram_hdr *h);
 void proto_dgram_hdr_encode(void *p, const struct proto_dgram_hdr *h);
 /* MAC over the datagram at p (len bytes, header included, mac field taken
  * as zero) with a 16-byte key; seal writes it in, verify returns 0 or
- * -EBADMSG. */
+ * -EBADMSG.  The value equals crypto_shorthash's 8 output bytes read
+ * big-endian (so the header carries those bytes verbatim); neither call
+ * copies or modifies the payload (verify modifies nothing). */
 uint64_t proto_dgram_mac(const void *p, size_t len, const uint8_t key[16]);
 void proto_dgram_seal(void *p, size_t len, const uint8_t key[16]);
 int proto_dgram_verify(const void *p, size_t len, const uint8_t key[16]);
