@@ -65,6 +65,38 @@ proto_scratch_alloc(struct proto_scratch *s, size_t n)
 	return (void *)(at + pad);
 }
 
+static size_t
+ratio(size_t elem, size_t wire)
+{
+	return (elem + wire - 1) / wire;
+}
+
+size_t
+proto_scratch_bound(size_t len)
+{
+	/* Every scratch allocation is an array whose elements each consume
+	 * at least `wire` bytes of input, and arrays nest (ACLs inside multi
+	 * ops), so the costliest element per input byte bounds the total;
+	 * each allocation also pads by < alignof(max_align_t) and consumes
+	 * at least 8 input bytes (count + one element). */
+	size_t per = ratio(sizeof(struct proto_txn), PROTO_MIN_SUBTXN), k;
+
+	k = ratio(sizeof(struct proto_request), PROTO_MIN_MULTI_OP);
+	per = k > per ? k : per;
+	k = ratio(sizeof(struct proto_multi_result), PROTO_MIN_MULTI_RESULT);
+	per = k > per ? k : per;
+	k = ratio(sizeof(struct proto_acl), PROTO_MIN_ACL);
+	per = k > per ? k : per;
+	k = ratio(sizeof(struct proto_view), PROTO_MIN_USTRING);
+	per = k > per ? k : per;
+	k = ratio(sizeof(struct proto_client_info), PROTO_MIN_CLIENT_INFO);
+	per = k > per ? k : per;
+	per += ratio(alignof(max_align_t), 8);
+	if (len > (SIZE_MAX - alignof(max_align_t)) / per)
+		return SIZE_MAX;
+	return len * per + alignof(max_align_t);
+}
+
 void
 proto_rbuf_fail(struct proto_rbuf *r, int err)
 {

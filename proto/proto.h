@@ -206,6 +206,12 @@ void proto_wbuf_init(struct proto_wbuf *w, void *p, size_t cap);
 void proto_scratch_init(struct proto_scratch *s, void *base, size_t cap);
 /* Aligned allocation from the scratch area, NULL when it is exhausted. */
 void *proto_scratch_alloc(struct proto_scratch *s, size_t n);
+/* Scratch bytes that always suffice to decode any record of len input
+ * bytes (request, reply or txn body): with at least this much free, no
+ * decoder returns -ENOBUFS.  A worst case (about 24 bytes per input byte on
+ * 64-bit; real records need far less), for sizing scratch from the largest
+ * message a caller accepts. */
+size_t proto_scratch_bound(size_t len);
 
 int32_t proto_get_int(struct proto_rbuf *r);
 int64_t proto_get_long(struct proto_rbuf *r);

@@ -33,5 +33,11 @@ int proto_rbuf_end(struct proto_rbuf *r);
 #define PROTO_MIN_ACL	      12 /* perms + two empty ustrings */
 #define PROTO_MIN_CLIENT_INFO 8
 #define PROTO_MULTI_HDR_LEN   9
+/* Fewest bytes of one multi op (header + getData{path, watch}), one multi
+ * result (header, delete/check: no body), one sub-txn (type + error's
+ * int or delete's empty path). */
+#define PROTO_MIN_MULTI_OP     14
+#define PROTO_MIN_MULTI_RESULT 9
+#define PROTO_MIN_SUBTXN       8
 
 #endif /* DPZK_PROTO_PRIV_H */

@@ -20,10 +20,6 @@
 #include "proto/proto.h"
 #include "proto/proto_priv.h"
 
-/* Fewest bytes one sub-txn of a multi takes: type + the smallest body
- * (an ERROR's err, or a DELETE's empty path). */
-#define TXN_MIN_SUB 8
-
 static bool
 txn_type_known(int32_t type, bool nested)
 {
@@ -183,7 +179,7 @@ get_txn_body(struct proto_rbuf *r, struct proto_txn *t, bool nested,
 		t->err = proto_get_int(r);
 		break;
 	case PROTO_OP_MULTI: {
-		int32_t n = proto_get_count(r, TXN_MIN_SUB);
+		int32_t n = proto_get_count(r, PROTO_MIN_SUBTXN);
 		struct proto_txn *ops;
 
 		if (r->err != 0 || n < 0) {

@@ -188,6 +188,52 @@ test_small_scratch_is_enobufs_never_a_crash(void **state)
 	}
 }
 
+static void
+test_scratch_bound_always_suffices(void **state)
+{
+	(void)state;
+	for (size_t i = 0; i < ncorpus; i++) {
+		struct sample *s = &corpus[i];
+		size_t b = proto_scratch_bound(s->len);
+
+		assert_true(b >= s->len);
+		assert_int_equal(sample_decode(s->kind, s->type, s->buf, s->len,
+					       b, NULL),
+				 0);
+	}
+	assert_true(proto_scratch_bound(SIZE_MAX) == SIZE_MAX);
+}
+
+static void
+test_worst_case_multi_fits_scratch_bound(void **state)
+{
+	/* a multiRead of minimal getData ops: the densest scratch user among
+	 * requests (one struct proto_request per 14 input bytes) */
+	static const uint8_t op[14] = {0,    0,	   0, 4, 0, 0xff, 0xff,
+				       0xff, 0xff, 0, 0, 0, 0,	  0};
+	static const uint8_t end[9] = {0xff, 0xff, 0xff, 0xff, 1,
+				       0xff, 0xff, 0xff, 0xff};
+	enum { N = 1000 };
+	static uint8_t in[N * 14 + 9];
+	struct proto_request q;
+	struct proto_rbuf r;
+	struct proto_scratch s;
+	size_t len = sizeof(in), b = proto_scratch_bound(len);
+	uint8_t *mem = malloc(b);
+
+	(void)state;
+	for (int i = 0; i < N; i++)
+		memcpy(in + 14 * i, op, 14);
+	memcpy(in + 14 * N, end, 9);
+	proto_rbuf_init(&r, in, len);
+	proto_scratch_init(&s, mem, b);
+	assert_int_equal(proto_request_decode(&r, PROTO_OP_MULTIREAD, &q, &s),
+			 0);
+	assert_int_equal(q.multi.n, N);
+	assert_true(s.used <= b);
+	free(mem);
+}
+
 /* ---------------------------------------------------------------- */
 /* Golden bytes, written out by hand from ZK-WIRE.md                 */
 /* ---------------------------------------------------------------- */
@@ -828,6 +874,8 @@ main(void)
 		cmocka_unit_test(test_truncation_at_every_offset_fails),
 		cmocka_unit_test(test_trailing_byte_is_rejected),
 		cmocka_unit_test(test_small_scratch_is_enobufs_never_a_crash),
+		cmocka_unit_test(test_scratch_bound_always_suffices),
+		cmocka_unit_test(test_worst_case_multi_fits_scratch_bound),
 		cmocka_unit_test(test_golden_connect_request_is_45_bytes),
 		cmocka_unit_test(
 			test_golden_connect_response_is_37_or_36_bytes),
