@@ -15,6 +15,7 @@
  * block, so the two segments compress exactly as one message would; the
  * unit tests hold the result equal to crypto_shorthash.
  */
+#include <endian.h>
 #include <errno.h>
 #include <string.h>
 
@@ -164,11 +165,10 @@ rotl(uint64_t x, int b)
 static inline uint64_t
 le64(const uint8_t *q)
 {
-	uint64_t v = 0;
+	uint64_t v;
 
-	for (int i = 7; i >= 0; i--)
-		v = v << 8 | q[i];
-	return v;
+	memcpy(&v, q, 8); /* one unaligned load */
+	return le64toh(v);
 }
 
 static inline void
