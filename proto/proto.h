@@ -111,12 +111,12 @@ const char *proto_zerr_name(int32_t zerr);
 const char *proto_op_name(int32_t op);
 
 /* Permission bits (ZooDefs.Perms). */
-#define PROTO_PERM_READ 1
-#define PROTO_PERM_WRITE 2
+#define PROTO_PERM_READ	  1
+#define PROTO_PERM_WRITE  2
 #define PROTO_PERM_CREATE 4
 #define PROTO_PERM_DELETE 8
-#define PROTO_PERM_ADMIN 16
-#define PROTO_PERM_ALL 31
+#define PROTO_PERM_ADMIN  16
+#define PROTO_PERM_ALL	  31
 
 /* CreateMode flags (S/CreateMode.java). */
 enum proto_create_mode {
@@ -141,26 +141,26 @@ enum proto_event_type {
 	PROTO_EV_PERSISTENT_WATCH_REMOVED = 7,
 };
 #define PROTO_STATE_SYNC_CONNECTED 3
-#define PROTO_STATE_EXPIRED (-112)
+#define PROTO_STATE_EXPIRED	   (-112)
 
 /* addWatch modes and removeWatches/checkWatches watcher types. */
-#define PROTO_ADDWATCH_PERSISTENT 0
+#define PROTO_ADDWATCH_PERSISTENT	    0
 #define PROTO_ADDWATCH_PERSISTENT_RECURSIVE 1
-#define PROTO_WTYPE_CHILDREN 1
-#define PROTO_WTYPE_DATA 2
-#define PROTO_WTYPE_ANY 3
-#define PROTO_WTYPE_PERSISTENT 4
-#define PROTO_WTYPE_PERSISTENT_RECURSIVE 5
+#define PROTO_WTYPE_CHILDREN		    1
+#define PROTO_WTYPE_DATA		    2
+#define PROTO_WTYPE_ANY			    3
+#define PROTO_WTYPE_PERSISTENT		    4
+#define PROTO_WTYPE_PERSISTENT_RECURSIVE    5
 
 /* Special xids. */
 #define PROTO_XID_NOTIFICATION (-1)
-#define PROTO_XID_PING (-2)
-#define PROTO_XID_AUTH (-4)
-#define PROTO_XID_SETWATCHES (-8)
+#define PROTO_XID_PING	       (-2)
+#define PROTO_XID_AUTH	       (-4)
+#define PROTO_XID_SETWATCHES   (-8)
 
 #define PROTO_JUTE_MAXBUFFER 0xfffff
-#define PROTO_PASSWD_LEN 16
-#define PROTO_STAT_LEN 68
+#define PROTO_PASSWD_LEN     16
+#define PROTO_STAT_LEN	     68
 
 /* ------------------------------------------------------------------ */
 /* Jute primitives                                                     */
@@ -443,8 +443,7 @@ int proto_request_encode(struct proto_wbuf *w, const struct proto_request *q);
 /* Reply body for a request of opcode `type` (only when err == 0). */
 int proto_response_decode(struct proto_rbuf *r, int32_t type,
 			  struct proto_response *a, struct proto_scratch *s);
-int proto_response_encode(struct proto_wbuf *w,
-			  const struct proto_response *a);
+int proto_response_encode(struct proto_wbuf *w, const struct proto_response *a);
 
 /* ------------------------------------------------------------------ */
 /* Txn records: the log payload and the Zab proposal body               */
@@ -511,7 +510,7 @@ int proto_txn_decode(const void *p, size_t len, struct proto_txn *t,
 /* The dpzk datagram header (DESIGN.md §4.1, docs/PROTOCOL.md)          */
 /* ------------------------------------------------------------------ */
 
-#define PROTO_DGRAM_MAGIC 0xD27Bu /* "dpzk" on the wire: 0xD2 0x7B */
+#define PROTO_DGRAM_MAGIC   0xD27Bu /* "dpzk" on the wire: 0xD2 0x7B */
 #define PROTO_DGRAM_VERSION 1
 #define PROTO_DGRAM_HDR_LEN 48
 
@@ -529,7 +528,7 @@ enum proto_dgram_kind {
 };
 
 #define PROTO_F_RETRANSMIT 0x01 /* this datagram is a retransmission */
-#define PROTO_F_ACK_REQ 0x02    /* please ack at once */
+#define PROTO_F_ACK_REQ	   0x02 /* please ack at once */
 
 struct proto_dgram_hdr {
 	uint16_t magic;
