@@ -1575,6 +1575,7 @@ zab_status(const struct zab *z, struct zab_status *st)
 	st->phase = z->phase;
 	st->established = z->established;
 	st->leader = z->leader;
+	st->epoch = z->epoch;
 	st->accepted_epoch = z->accepted_epoch;
 	st->current_epoch = z->current_epoch;
 	st->last_zxid = last_zxid(z);

@@ -294,6 +294,7 @@ struct zab_status {
 	uint8_t phase;
 	bool established; /* leader: NEWLEADER acked by a quorum */
 	uint32_t leader;
+	uint32_t epoch; /* epoch being established or served (0: none) */
 	uint32_t accepted_epoch;
 	uint32_t current_epoch;
 	uint64_t last_zxid;
