@@ -1,0 +1,546 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/client/fakesrv.c — see fakesrv.h.  A test double of the server
+ * side of the session channel, written from docs/PROTOCOL-channel.md with
+ * proto/'s codecs and channel, so the client is tested against the
+ * documented datagram flows rather than against itself.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <sodium.h>
+
+#include "fakesrv.h"
+#include "proto/proto.h"
+
+#define MAXNODES 64
+#define MAXSESS	 16
+
+struct fnode {
+	char *path;
+	uint8_t *data;
+	int32_t len;
+	int32_t version;
+	int64_t czxid, mzxid;
+	bool watched; /* one data watch (single client) */
+};
+
+struct fsess {
+	int64_t id;
+	uint8_t passwd[16];
+	bool live;
+};
+
+struct fakesrv_shared {
+	pthread_mutex_t mu;
+	struct fsess sess[MAXSESS];
+	struct fnode nodes[MAXNODES];
+	int64_t zxid;
+	int64_t next_id;
+};
+
+struct fakesrv {
+	struct fakesrv_shared *sh;
+	bool own_sh;
+	int fd;
+	char addr[64];
+	pthread_t thr;
+	volatile bool stop;
+	volatile bool mute;
+	volatile int drop_replies;
+	volatile int max_timeout;
+	volatile bool expire;
+
+	struct proto_chan ch;
+	void *chmem;
+	bool chan_up;
+	uint64_t nonce;
+	int64_t sid;
+	int timeout;
+	uint8_t last_connected[256];
+	size_t last_connected_len;
+	struct sockaddr_in peer;
+	uint8_t *out; /* reply buffer */
+	uint8_t *scratch;
+	uint64_t now;
+
+	uint64_t pings, connects, requests, rx_dups;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+struct fakesrv_shared *
+fakesrv_shared_new(void)
+{
+	struct fakesrv_shared *sh = calloc(1, sizeof(*sh));
+
+	if (sh == NULL)
+		return NULL;
+	pthread_mutex_init(&sh->mu, NULL);
+	sh->next_id = 0x100;
+	/* the root */
+	sh->nodes[0].path = strdup("/");
+	return sh;
+}
+
+void
+fakesrv_shared_free(struct fakesrv_shared *sh)
+{
+	if (sh == NULL)
+		return;
+	for (int i = 0; i < MAXNODES; i++) {
+		free(sh->nodes[i].path);
+		free(sh->nodes[i].data);
+	}
+	pthread_mutex_destroy(&sh->mu);
+	free(sh);
+}
+
+static struct fnode *
+node_find(struct fakesrv_shared *sh, struct proto_view path)
+{
+	for (int i = 0; i < MAXNODES; i++) {
+		struct fnode *n = &sh->nodes[i];
+
+		if (n->path && strlen(n->path) == (size_t)path.len &&
+		    memcmp(n->path, path.p, (size_t)path.len) == 0)
+			return n;
+	}
+	return NULL;
+}
+
+static int
+emit(void *ctx, const void *d, size_t len)
+{
+	struct fakesrv *fs = ctx;
+	struct proto_dgram_hdr h;
+
+	if (proto_dgram_hdr_decode(d, len, &h) == 0 &&
+	    h.kind == PROTO_K_REPLY && !(h.flags & PROTO_F_RETRANSMIT) &&
+	    fs->drop_replies > 0) {
+		fs->drop_replies--;
+		return 0; /* "sent", lost on the way */
+	}
+	if (sendto(fs->fd, d, len, 0, (struct sockaddr *)&fs->peer,
+		   sizeof(fs->peer)) < 0)
+		return -errno;
+	return 0;
+}
+
+static void
+stat_of(const struct fnode *n, struct proto_stat *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->czxid = n->czxid;
+	s->mzxid = n->mzxid;
+	s->pzxid = n->czxid;
+	s->version = n->version;
+	s->data_length = n->len < 0 ? 0 : n->len;
+}
+
+static void
+send_msg(struct fakesrv *fs, uint8_t kind, int32_t xid, int32_t err,
+	 const struct proto_response *a)
+{
+	struct proto_wbuf w;
+	struct proto_reply_hdr rh = {xid, fs->sh->zxid, err};
+
+	proto_wbuf_init(&w, fs->out, PROTO_CHAN_MAX_MSG);
+	proto_reply_hdr_encode(&w, &rh);
+	if (err == 0 && a)
+		proto_response_encode(&w, a);
+	if (w.err == 0)
+		proto_chan_send(&fs->ch, kind, fs->out, w.len, fs->now);
+}
+
+static void
+send_event(struct fakesrv *fs, int type, const char *path)
+{
+	struct proto_wbuf w;
+	struct proto_reply_hdr rh = {-1, fs->sh->zxid, 0};
+	struct proto_watcher_event e = {
+		type,
+		PROTO_STATE_SYNC_CONNECTED,
+		{(const uint8_t *)path, (int32_t)strlen(path)}};
+
+	proto_wbuf_init(&w, fs->out, PROTO_CHAN_MAX_MSG);
+	proto_reply_hdr_encode(&w, &rh);
+	proto_event_encode(&w, &e);
+	proto_chan_send(&fs->ch, PROTO_K_EVENT, fs->out, w.len, fs->now);
+}
+
+static void
+deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
+{
+	struct fakesrv *fs = ctx;
+	struct fakesrv_shared *sh = fs->sh;
+	struct proto_rbuf r;
+	struct proto_req_hdr h;
+	struct proto_request q;
+	struct proto_response a;
+	struct proto_scratch s;
+	struct fnode *n;
+	int32_t err = 0;
+
+	if (kind != PROTO_K_REQUEST)
+		return;
+	fs->requests++;
+	proto_rbuf_init(&r, msg, len);
+	proto_scratch_init(&s, fs->scratch, 1 << 20);
+	if (proto_req_hdr_decode(&r, &h) != 0 ||
+	    proto_request_decode(&r, h.type, &q, &s) != 0) {
+		send_msg(fs, PROTO_K_REPLY, 0, PROTO_ZMARSHALLINGERROR, NULL);
+		return;
+	}
+	memset(&a, 0, sizeof(a));
+	a.type = h.type;
+	pthread_mutex_lock(&sh->mu);
+	n = q.path.p ? node_find(sh, q.path) : NULL;
+	switch (h.type) {
+	case PROTO_OP_CREATE:
+	case PROTO_OP_CREATE2:
+		if (n) {
+			err = PROTO_ZNODEEXISTS;
+			break;
+		}
+		for (int i = 0; i < MAXNODES && !n; i++)
+			if (sh->nodes[i].path == NULL)
+				n = &sh->nodes[i];
+		if (n == NULL) {
+			err = PROTO_ZSYSTEMERROR;
+			break;
+		}
+		n->path = strndup((const char *)q.path.p, (size_t)q.path.len);
+		n->len = q.data.len;
+		n->data = malloc(q.data.len > 0 ? (size_t)q.data.len : 1);
+		if (q.data.len > 0)
+			memcpy(n->data, q.data.p, (size_t)q.data.len);
+		n->version = 0;
+		n->czxid = n->mzxid = ++sh->zxid;
+		n->watched = false;
+		a.path = q.path;
+		stat_of(n, &a.stat);
+		break;
+	case PROTO_OP_GETDATA:
+	case PROTO_OP_EXISTS:
+		if (n == NULL) {
+			err = PROTO_ZNONODE;
+			break;
+		}
+		if (q.watch)
+			n->watched = true;
+		a.data.p = n->data;
+		a.data.len = n->len;
+		stat_of(n, &a.stat);
+		break;
+	case PROTO_OP_SETDATA:
+		if (n == NULL) {
+			err = PROTO_ZNONODE;
+			break;
+		}
+		if (q.version != -1 && q.version != n->version) {
+			err = PROTO_ZBADVERSION;
+			break;
+		}
+		free(n->data);
+		n->len = q.data.len;
+		n->data = malloc(q.data.len > 0 ? (size_t)q.data.len : 1);
+		if (q.data.len > 0)
+			memcpy(n->data, q.data.p, (size_t)q.data.len);
+		n->version++;
+		n->mzxid = ++sh->zxid;
+		if (n->watched) {
+			/* the event goes out before the reply */
+			n->watched = false;
+			send_event(fs, PROTO_EV_NODE_DATA_CHANGED, n->path);
+		}
+		stat_of(n, &a.stat);
+		break;
+	case PROTO_OP_DELETE:
+		if (n == NULL) {
+			err = PROTO_ZNONODE;
+			break;
+		}
+		++sh->zxid;
+		if (n->watched)
+			send_event(fs, PROTO_EV_NODE_DELETED, n->path);
+		free(n->path);
+		free(n->data);
+		memset(n, 0, sizeof(*n));
+		break;
+	case PROTO_OP_SYNC:
+		a.path = q.path;
+		break;
+	case PROTO_OP_AUTH:
+	case PROTO_OP_SETWATCHES:
+	case PROTO_OP_SETWATCHES2:
+	case PROTO_OP_CLOSESESSION:
+		break;
+	default:
+		err = PROTO_ZUNIMPLEMENTED;
+		break;
+	}
+	pthread_mutex_unlock(&sh->mu);
+	send_msg(fs, PROTO_K_REPLY, h.xid, err, &a);
+}
+
+static void
+on_connect(struct fakesrv *fs, const struct proto_dgram_hdr *h,
+	   const uint8_t *d, size_t len)
+{
+	struct proto_connect_req c;
+	struct fakesrv_shared *sh = fs->sh;
+	struct fsess *ss = NULL;
+	uint8_t key[16], out[PROTO_DGRAM_HDR_LEN + 64];
+	struct proto_wbuf w;
+	struct proto_connect_resp resp = {0};
+	struct proto_dgram_hdr o = {
+		.magic = PROTO_DGRAM_MAGIC,
+		.version = PROTO_DGRAM_VERSION,
+		.kind = PROTO_K_CONNECTED,
+		.frag_count = 1,
+		.ack = h->seq,
+	};
+	static const uint8_t zero[16];
+	uint8_t pw[16] = {0};
+
+	if (proto_dgram_verify(d, len, zero) != 0)
+		return;
+	if (proto_connect_req_decode(d + PROTO_DGRAM_HDR_LEN, h->payload_len,
+				     &c) != 0)
+		return;
+	if (fs->chan_up && h->seq == fs->nonce) {
+		/* a retransmitted CONNECT: the same CONNECTED again */
+		sendto(fs->fd, fs->last_connected, fs->last_connected_len, 0,
+		       (struct sockaddr *)&fs->peer, sizeof(fs->peer));
+		return;
+	}
+	fs->connects++;
+	pthread_mutex_lock(&sh->mu);
+	if (c.session_id == 0) {
+		for (int i = 0; i < MAXSESS && !ss; i++)
+			if (!sh->sess[i].live)
+				ss = &sh->sess[i];
+		if (ss) {
+			ss->live = true;
+			ss->id = sh->next_id++;
+			randombytes_buf(ss->passwd, 16);
+		}
+	} else {
+		for (int i = 0; i < MAXSESS && !ss; i++)
+			if (sh->sess[i].live && sh->sess[i].id == c.session_id)
+				ss = &sh->sess[i];
+		if (ss && (c.passwd.len != 16 ||
+			   memcmp(ss->passwd, c.passwd.p, 16) != 0))
+			ss = NULL;
+	}
+	resp.read_only = c.read_only >= 0 ? 0 : -1;
+	if (ss) {
+		resp.timeout = c.timeout < fs->max_timeout ? c.timeout
+							   : fs->max_timeout;
+		resp.session_id = ss->id;
+		memcpy(pw, ss->passwd, 16);
+	}
+	pthread_mutex_unlock(&sh->mu);
+	resp.passwd.p = pw;
+	resp.passwd.len = 16;
+	o.session_id = resp.session_id;
+	proto_wbuf_init(&w, out + PROTO_DGRAM_HDR_LEN,
+			sizeof(out) - PROTO_DGRAM_HDR_LEN);
+	proto_connect_resp_encode(&w, &resp);
+	o.payload_len = (uint16_t)w.len;
+	o.msg_len = (uint32_t)w.len;
+	proto_dgram_hdr_encode(out, &o);
+	proto_chan_derive_key(pw, h->seq, key);
+	proto_dgram_seal(out, PROTO_DGRAM_HDR_LEN + w.len, key);
+	sendto(fs->fd, out, PROTO_DGRAM_HDR_LEN + w.len, 0,
+	       (struct sockaddr *)&fs->peer, sizeof(fs->peer));
+	if (ss == NULL)
+		return;
+	memcpy(fs->last_connected, out, PROTO_DGRAM_HDR_LEN + w.len);
+	fs->last_connected_len = PROTO_DGRAM_HDR_LEN + w.len;
+	fs->nonce = h->seq;
+	fs->sid = resp.session_id;
+	fs->timeout = resp.timeout;
+	proto_chan_reset(&fs->ch, fs->sid, key, fs->now);
+	fs->chan_up = true;
+}
+
+static void *
+run(void *arg)
+{
+	struct fakesrv *fs = arg;
+	uint8_t *buf = malloc(65536);
+
+	while (!fs->stop) {
+		struct pollfd p = {.fd = fs->fd, .events = POLLIN};
+		struct sockaddr_in from;
+		socklen_t fl = sizeof(from);
+		ssize_t n;
+
+		poll(&p, 1, 1);
+		fs->now = now_ns();
+		if (fs->expire) {
+			pthread_mutex_lock(&fs->sh->mu);
+			for (int i = 0; i < MAXSESS; i++)
+				fs->sh->sess[i].live = false;
+			pthread_mutex_unlock(&fs->sh->mu);
+			fs->chan_up = false;
+			fs->expire = false;
+		}
+		while ((n = recvfrom(fs->fd, buf, 65536, MSG_DONTWAIT,
+				     (struct sockaddr *)&from, &fl)) > 0) {
+			struct proto_dgram_hdr h;
+
+			if (fs->mute)
+				continue;
+			if (proto_dgram_hdr_decode(buf, (size_t)n, &h) != 0)
+				continue;
+			fs->peer = from;
+			if (h.kind == PROTO_K_CONNECT) {
+				on_connect(fs, &h, buf, (size_t)n);
+				continue;
+			}
+			if (h.kind == PROTO_K_PING)
+				fs->pings++;
+			if (fs->chan_up)
+				proto_chan_input(&fs->ch, buf, (size_t)n,
+						 fs->now);
+		}
+		if (fs->chan_up && !fs->mute)
+			proto_chan_timer(&fs->ch, fs->now);
+	}
+	free(buf);
+	return NULL;
+}
+
+struct fakesrv *
+fakesrv_start(struct fakesrv_shared *sh)
+{
+	struct fakesrv *fs = calloc(1, sizeof(*fs));
+	struct sockaddr_in a = {.sin_family = AF_INET};
+	socklen_t al = sizeof(a);
+	struct proto_chan_cfg cfg;
+	struct proto_chan_ops ops = {.emit = emit, .deliver = deliver};
+	static const uint8_t zero[16];
+	size_t ms;
+
+	if (fs == NULL || sodium_init() < 0)
+		return NULL;
+	fs->sh = sh;
+	if (sh == NULL) {
+		fs->sh = fakesrv_shared_new();
+		fs->own_sh = true;
+	}
+	fs->max_timeout = 30000;
+	fs->out = malloc(PROTO_CHAN_MAX_MSG);
+	fs->scratch = malloc(1 << 20);
+	proto_chan_cfg_default(&cfg);
+	ms = proto_chan_mem_size(&cfg);
+	if (posix_memalign(&fs->chmem, 64, ms) != 0 || fs->out == NULL ||
+	    fs->scratch == NULL)
+		return NULL;
+	proto_chan_init(&fs->ch, &cfg, fs->chmem, ms, &ops, fs, 0, zero,
+			now_ns());
+	fs->fd = socket(AF_INET, SOCK_DGRAM, 0);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fs->fd < 0 || bind(fs->fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fs->fd, (struct sockaddr *)&a, &al) < 0)
+		return NULL;
+	snprintf(fs->addr, sizeof(fs->addr), "127.0.0.1:%u", ntohs(a.sin_port));
+	if (pthread_create(&fs->thr, NULL, run, fs) != 0)
+		return NULL;
+	return fs;
+}
+
+void
+fakesrv_stop(struct fakesrv *fs)
+{
+	fs->stop = true;
+	pthread_join(fs->thr, NULL);
+	close(fs->fd);
+	if (fs->own_sh)
+		fakesrv_shared_free(fs->sh);
+	free(fs->chmem);
+	free(fs->out);
+	free(fs->scratch);
+	free(fs);
+}
+
+const char *
+fakesrv_addr(const struct fakesrv *fs)
+{
+	return fs->addr;
+}
+
+void
+fakesrv_drop_replies(struct fakesrv *fs, int n)
+{
+	fs->drop_replies = n;
+}
+
+void
+fakesrv_set_mute(struct fakesrv *fs, bool mute)
+{
+	fs->mute = mute;
+}
+
+void
+fakesrv_set_max_timeout(struct fakesrv *fs, int ms)
+{
+	fs->max_timeout = ms;
+}
+
+void
+fakesrv_expire_sessions(struct fakesrv *fs)
+{
+	fs->expire = true;
+}
+
+uint64_t
+fakesrv_pings(const struct fakesrv *fs)
+{
+	return __atomic_load_n(&fs->pings, __ATOMIC_RELAXED);
+}
+
+uint64_t
+fakesrv_connects(const struct fakesrv *fs)
+{
+	return __atomic_load_n(&fs->connects, __ATOMIC_RELAXED);
+}
+
+uint64_t
+fakesrv_requests(const struct fakesrv *fs)
+{
+	return __atomic_load_n(&fs->requests, __ATOMIC_RELAXED);
+}
+
+uint64_t
+fakesrv_retransmits(const struct fakesrv *fs)
+{
+	return __atomic_load_n(&fs->ch.st.tx_retransmits, __ATOMIC_RELAXED);
+}
+
+uint64_t
+fakesrv_rx_dups(const struct fakesrv *fs)
+{
+	return __atomic_load_n(&fs->ch.st.drop[PROTO_CHAN_DROP_DUPLICATE],
+			       __ATOMIC_RELAXED);
+}

@@ -1,0 +1,449 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/client/test_client.c — libdpzk against the in-test fake server
+ * (fakesrv.c) on 127.0.0.1: handshake, request/reply, ZooKeeper error
+ * codes, an event before the reply that shows the change, retransmission
+ * of a dropped reply, reassembly of a 1 MiB reply, pings on an idle
+ * session, expiry, failover to another server with the same session, the
+ * event-loop API, and the ACL parser.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <poll.h>
+
+#include "client/dpzk.h"
+#include "fakesrv.h"
+
+struct log {
+	char s[512];
+	int session_states[16];
+	int nsessions;
+	int events;
+};
+
+static void
+log_add(struct log *l, const char *what)
+{
+	strncat(l->s, what, sizeof(l->s) - strlen(l->s) - 1);
+}
+
+static void
+watcher(struct dpzk_handle *zh, int type, int state, const char *path,
+	void *ctx)
+{
+	struct log *l = ctx;
+
+	(void)zh;
+	(void)path;
+	if (l == NULL)
+		return;
+	if (type == DPZK_SESSION_EVENT) {
+		if (l->nsessions < 16)
+			l->session_states[l->nsessions++] = state;
+		return;
+	}
+	l->events++;
+	log_add(l, "event;");
+}
+
+static struct dpzk_handle *
+connect_to(const char *hosts, int timeout_ms, struct log *l)
+{
+	struct dpzk_handle *zh =
+		dpzk_init(hosts, watcher, timeout_ms, NULL, l, 0);
+
+	assert_non_null(zh);
+	assert_int_equal(dpzk_wait_connected(zh, 3000), DPZK_ZOK);
+	return zh;
+}
+
+static void
+test_handshake_establishes_session(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct log l = {0};
+	struct dpzk_handle *zh;
+
+	(void)state;
+	assert_non_null(fs);
+	fakesrv_set_max_timeout(fs, 4000);
+	zh = connect_to(fakesrv_addr(fs), 10000, &l);
+	assert_int_equal(dpzk_state(zh), DPZK_CONNECTED_STATE);
+	assert_true(dpzk_client_id(zh)->session_id != 0);
+	assert_int_equal(dpzk_recv_timeout(zh), 4000);
+	assert_int_equal(fakesrv_connects(fs), 1);
+	dpzk_poll_once(zh, 0);
+	assert_int_equal(l.nsessions, 1);
+	assert_int_equal(l.session_states[0], DPZK_CONNECTED_STATE);
+	assert_int_equal(dpzk_close(zh), DPZK_ZOK);
+	fakesrv_stop(fs);
+}
+
+static void
+test_create_then_get_returns_data(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	char path[64], buf[64];
+	int len = sizeof(buf);
+	struct dpzk_stat st;
+
+	(void)state;
+	assert_int_equal(dpzk_create(zh, "/a", "hello", 5,
+				     &dpzk_open_acl_unsafe, DPZK_PERSISTENT, 0,
+				     path, sizeof(path), &st),
+			 DPZK_ZOK);
+	assert_string_equal(path, "/a");
+	assert_int_equal(dpzk_get(zh, "/a", 0, buf, &len, &st), DPZK_ZOK);
+	assert_int_equal(len, 5);
+	assert_memory_equal(buf, "hello", 5);
+	assert_int_equal(st.version, 0);
+	assert_int_equal(dpzk_set(zh, "/a", "bye", 3, 0, &st), DPZK_ZOK);
+	assert_int_equal(st.version, 1);
+	assert_int_equal(dpzk_set(zh, "/a", "x", 1, 0, NULL), DPZK_ZBADVERSION);
+	assert_int_equal(dpzk_delete(zh, "/a", -1), DPZK_ZOK);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_errors_are_zookeeper_codes(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	char buf[8];
+	int len = sizeof(buf);
+
+	(void)state;
+	assert_int_equal(dpzk_get(zh, "/missing", 0, buf, &len, NULL), -101);
+	assert_int_equal(DPZK_ZNONODE, -101);
+	assert_string_equal(dpzk_strerror(DPZK_ZNONODE), "no node");
+	assert_string_equal(dpzk_errname(DPZK_ZNODEEXISTS), "NodeExists");
+	assert_int_equal(
+		dpzk_create(zh, "/dup", NULL, -1, NULL, 0, 0, NULL, 0, NULL),
+		DPZK_ZOK);
+	assert_int_equal(
+		dpzk_create(zh, "/dup", NULL, -1, NULL, 0, 0, NULL, 0, NULL),
+		DPZK_ZNODEEXISTS);
+	assert_int_equal(dpzk_get(zh, "bad", 0, buf, &len, NULL),
+			 DPZK_ZBADARGUMENTS);
+	assert_int_equal(dpzk_get(zh, "/a/", 0, buf, &len, NULL),
+			 DPZK_ZBADARGUMENTS);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+reply_logger(int rc, const struct dpzk_result *res, const void *data)
+{
+	struct log *l = (struct log *)data;
+
+	(void)res;
+	log_add(l, rc == DPZK_ZOK ? "reply;" : "error;");
+}
+
+static void
+test_event_delivered_before_reply(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct log l = {0};
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, &l);
+	char buf[8];
+	int len = sizeof(buf);
+
+	(void)state;
+	assert_int_equal(
+		dpzk_create(zh, "/w", "1", 1, NULL, 0, 0, NULL, 0, NULL),
+		DPZK_ZOK);
+	assert_int_equal(dpzk_get(zh, "/w", 1, buf, &len, NULL), DPZK_ZOK);
+	assert_int_equal(dpzk_aset(zh, "/w", "2", 1, -1, reply_logger, &l),
+			 DPZK_ZOK);
+	for (int i = 0; i < 1000 && strstr(l.s, "reply;") == NULL; i++)
+		dpzk_poll_once(zh, 10);
+	assert_string_equal(l.s, "event;reply;");
+	/* one-time: a second change fires nothing */
+	assert_int_equal(dpzk_set(zh, "/w", "3", 1, -1, NULL), DPZK_ZOK);
+	assert_int_equal(l.events, 1);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static int wcalls;
+
+static void
+own_watcher(struct dpzk_handle *zh, int type, int state, const char *path,
+	    void *ctx)
+{
+	(void)zh;
+	(void)state;
+	assert_int_equal(type, DPZK_CHANGED_EVENT);
+	assert_string_equal(path, "/ow");
+	assert_ptr_equal(ctx, &wcalls);
+	wcalls++;
+}
+
+static void
+test_custom_watcher_called_once(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	char buf[8];
+	int len = sizeof(buf);
+
+	(void)state;
+	wcalls = 0;
+	dpzk_create(zh, "/ow", "1", 1, NULL, 0, 0, NULL, 0, NULL);
+	assert_int_equal(
+		dpzk_wget(zh, "/ow", own_watcher, &wcalls, buf, &len, NULL),
+		DPZK_ZOK);
+	assert_int_equal(dpzk_set(zh, "/ow", "2", 1, -1, NULL), DPZK_ZOK);
+	assert_int_equal(wcalls, 1);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_dropped_reply_is_retransmitted(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	char buf[8];
+	int len = sizeof(buf);
+
+	(void)state;
+	dpzk_create(zh, "/r", "ok", 2, NULL, 0, 0, NULL, 0, NULL);
+	fakesrv_drop_replies(fs, 1);
+	assert_int_equal(dpzk_get(zh, "/r", 0, buf, &len, NULL), DPZK_ZOK);
+	assert_int_equal(len, 2);
+	assert_true(fakesrv_retransmits(fs) >= 1);
+	/* answered exactly once: the next request is matched normally */
+	len = sizeof(buf);
+	assert_int_equal(dpzk_get(zh, "/r", 0, buf, &len, NULL), DPZK_ZOK);
+	assert_int_equal(dpzk_outstanding(zh), 0);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_big_reply_reassembled(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	int n = 1024 * 1024 - 1;
+	char *data = malloc((size_t)n), *back = malloc((size_t)n);
+	int len = n;
+
+	(void)state;
+	for (int i = 0; i < n; i++)
+		data[i] = (char)(i * 7 + (i >> 10));
+	assert_int_equal(
+		dpzk_create(zh, "/big", data, n, NULL, 0, 0, NULL, 0, NULL),
+		DPZK_ZOK);
+	assert_int_equal(dpzk_get(zh, "/big", 0, back, &len, NULL), DPZK_ZOK);
+	assert_int_equal(len, n);
+	assert_memory_equal(data, back, (size_t)n);
+	free(data);
+	free(back);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_idle_session_pings(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh;
+	uint64_t end;
+	char buf[8];
+	int len = sizeof(buf);
+
+	(void)state;
+	fakesrv_set_max_timeout(fs, 300);
+	zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	assert_int_equal(dpzk_recv_timeout(zh), 300);
+	end = dpzk_now() + 700 * 1000000ull;
+	while (dpzk_now() < end)
+		dpzk_poll_once(zh, 50);
+	assert_true(fakesrv_pings(fs) >= 3);
+	assert_int_equal(dpzk_state(zh), DPZK_CONNECTED_STATE);
+	assert_int_equal(fakesrv_connects(fs), 1);
+	assert_int_equal(dpzk_get(zh, "/", 0, buf, &len, NULL), DPZK_ZOK);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_expired_session_reported(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct log l = {0};
+	struct dpzk_handle *zh;
+	char buf[8];
+	int len = sizeof(buf);
+
+	(void)state;
+	fakesrv_set_max_timeout(fs, 600);
+	zh = connect_to(fakesrv_addr(fs), 10000, &l);
+	fakesrv_expire_sessions(fs);
+	assert_int_equal(dpzk_get(zh, "/", 0, buf, &len, NULL),
+			 DPZK_ZSESSIONEXPIRED);
+	assert_int_equal(dpzk_state(zh), DPZK_EXPIRED_SESSION_STATE);
+	assert_int_equal(l.session_states[l.nsessions - 1],
+			 DPZK_EXPIRED_SESSION_STATE);
+	assert_int_equal(dpzk_get(zh, "/", 0, buf, &len, NULL),
+			 DPZK_ZINVALIDSTATE);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_failover_keeps_session_and_retries(void **state)
+{
+	struct fakesrv_shared *sh = fakesrv_shared_new();
+	struct fakesrv *a = fakesrv_start(sh), *b = fakesrv_start(sh);
+	struct fakesrv *cur, *other;
+	char hosts[160], buf[8];
+	int len = sizeof(buf);
+	struct dpzk_handle *zh;
+	int64_t sid;
+
+	(void)state;
+	fakesrv_set_max_timeout(a, 600);
+	fakesrv_set_max_timeout(b, 600);
+	snprintf(hosts, sizeof(hosts), "%s,%s", fakesrv_addr(a),
+		 fakesrv_addr(b));
+	zh = connect_to(hosts, 10000, NULL);
+	sid = dpzk_client_id(zh)->session_id;
+	assert_int_equal(
+		dpzk_create(zh, "/f", "v", 1, NULL, 0, 0, NULL, 0, NULL),
+		DPZK_ZOK);
+	cur = strcmp(dpzk_current_server(zh), fakesrv_addr(a)) == 0 ? a : b;
+	other = cur == a ? b : a;
+	fakesrv_set_mute(cur, true);
+	assert_int_equal(dpzk_get(zh, "/f", 0, buf, &len, NULL), DPZK_ZOK);
+	assert_int_equal(len, 1);
+	assert_string_equal(dpzk_current_server(zh), fakesrv_addr(other));
+	assert_int_equal(dpzk_client_id(zh)->session_id, sid);
+	assert_int_equal(fakesrv_connects(other), 1);
+	dpzk_close(zh);
+	fakesrv_stop(a);
+	fakesrv_stop(b);
+	fakesrv_shared_free(sh);
+}
+
+static void
+count_done(int rc, const struct dpzk_result *res, const void *data)
+{
+	int *n = (int *)data;
+
+	assert_int_equal(rc, DPZK_ZOK);
+	assert_non_null(res->stat);
+	(*n)++;
+}
+
+static void
+test_event_loop_api_drives_async_calls(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	int done = 0;
+
+	(void)state;
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(dpzk_aexists(zh, "/", 0, count_done, &done),
+				 DPZK_ZOK);
+	for (int i = 0; i < 2000 && done < 50; i++) {
+		uint64_t now = dpzk_now(), d = dpzk_next_deadline(zh);
+		int ms = d == UINT64_MAX ? 100
+			 : d <= now	 ? 0
+					 : (int)((d - now) / 1000000) + 1;
+		struct pollfd p = {.fd = dpzk_fd(zh), .events = POLLIN};
+
+		poll(&p, 1, ms > 100 ? 100 : ms);
+		assert_int_equal(dpzk_process(zh, dpzk_now()), DPZK_ZOK);
+	}
+	assert_int_equal(done, 50);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_close_fails_outstanding_with_closing(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh;
+	struct log l = {0};
+
+	(void)state;
+	fakesrv_set_mute(fs, true);
+	zh = dpzk_init(fakesrv_addr(fs), NULL, 10000, NULL, NULL, 0);
+	assert_non_null(zh);
+	assert_int_equal(dpzk_aget(zh, "/x", 0, reply_logger, &l), DPZK_ZOK);
+	dpzk_close(zh);
+	assert_string_equal(l.s, "error;");
+	fakesrv_stop(fs);
+}
+
+static void
+test_parse_acl_zkcli_syntax(void **state)
+{
+	struct dpzk_acl_vector v;
+	char p[8];
+
+	(void)state;
+	assert_int_equal(
+		dpzk_parse_acl(
+			"world:anyone:cdrwa,digest:u:abc=:r,ip:10.0.0.1:rw",
+			&v),
+		DPZK_ZOK);
+	assert_int_equal(v.count, 3);
+	assert_string_equal(v.data[0].id.scheme, "world");
+	assert_string_equal(v.data[0].id.id, "anyone");
+	assert_int_equal(v.data[0].perms, DPZK_PERM_ALL);
+	assert_string_equal(v.data[1].id.id, "u:abc=");
+	assert_int_equal(v.data[1].perms, DPZK_PERM_READ);
+	assert_string_equal(v.data[2].id.id, "10.0.0.1");
+	assert_string_equal(dpzk_perms_string(v.data[2].perms, p), "rw");
+	dpzk_acls_free(&v);
+	assert_int_equal(dpzk_parse_acl("world:anyone:xyz", &v),
+			 DPZK_ZBADARGUMENTS);
+	assert_int_equal(dpzk_parse_acl("nocolon", &v), DPZK_ZBADARGUMENTS);
+}
+
+static void
+test_bad_hosts_rejected(void **state)
+{
+	(void)state;
+	assert_null(dpzk_init("", NULL, 1000, NULL, NULL, 0));
+	assert_null(dpzk_init("127.0.0.1:2181", NULL, 0, NULL, NULL, 0));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_handshake_establishes_session),
+		cmocka_unit_test(test_create_then_get_returns_data),
+		cmocka_unit_test(test_errors_are_zookeeper_codes),
+		cmocka_unit_test(test_event_delivered_before_reply),
+		cmocka_unit_test(test_custom_watcher_called_once),
+		cmocka_unit_test(test_dropped_reply_is_retransmitted),
+		cmocka_unit_test(test_big_reply_reassembled),
+		cmocka_unit_test(test_idle_session_pings),
+		cmocka_unit_test(test_expired_session_reported),
+		cmocka_unit_test(test_failover_keeps_session_and_retries),
+		cmocka_unit_test(test_event_loop_api_drives_async_calls),
+		cmocka_unit_test(test_close_fails_outstanding_with_closing),
+		cmocka_unit_test(test_parse_acl_zkcli_syntax),
+		cmocka_unit_test(test_bad_hosts_rejected),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
