@@ -532,9 +532,9 @@ roll(struct nlog *l)
 	seg_register(l, l->seg_seq, l->seg_fd);
 	atomic_store_explicit(&l->spare_ready, 0, memory_order_release);
 	/* The in-flight write (if any) holds its own file reference. */
-	if (atomic_exchange(&l->retire_fd, old) >= 0) {
-		/* cannot happen: one roll per segment thread round */
-	}
+	old = atomic_exchange(&l->retire_fd, old);
+	if (old >= 0)
+		close(old); /* not expected: one roll per thread round */
 	if (write(l->evfd, &one, sizeof(one)) < 0) {
 		/* the thread polls every 200 ms anyway */
 	}
