@@ -366,7 +366,8 @@ set_key(struct dp_config *c, const struct key *k, const char *value, char *why,
 			return 0;
 		break;
 	}
-	whyf(why, whylen, "%s=%s: %s", k->name, value, sub);
+	whyf(why, whylen, "%s=%.64s%s: %s", k->name, value,
+	     strlen(value) > 64 ? "..." : "", sub);
 	return -EINVAL;
 }
 

@@ -250,7 +250,7 @@ dp_port_start(const struct dp_config *c, struct dp_port_info *pi)
 			break;
 		usleep(100 * 1000);
 	}
-	DP_LOG(INFO,
+	DP_LOG(NOTICE,
 	       "port %u (%s) %02x:%02x:%02x:%02x:%02x:%02x link %s %u Mbps, "
 	       "rx %u / tx %u descriptors, rx checksum offload %s, pool %u "
 	       "mbufs",

@@ -1064,12 +1064,13 @@ dp_init(const struct dp_config *c)
 	}
 	g.eal_up = true;
 	if (a.use_huge)
-		DP_LOG(INFO,
+		DP_LOG(NOTICE,
 		       "memory: hugepages, %u MiB (%" PRIu64
 		       " MiB of hugepages were free)",
 		       c->mem_mb, huge_mb);
 	else
-		DP_LOG(INFO, "memory: --no-huge, %u MiB of ordinary pages (%s)",
+		DP_LOG(NOTICE,
+		       "memory: --no-huge, %u MiB of ordinary pages (%s)",
 		       c->mem_mb,
 		       c->huge == DP_HUGE_OFF ? "huge=off"
 					      : "not enough hugepages free");
@@ -1122,7 +1123,7 @@ dp_init(const struct dp_config *c)
 	rc = dp_telemetry_register();
 	if (rc != 0)
 		DP_LOG(WARNING, "telemetry commands not registered (%d)", rc);
-	DP_LOG(INFO, "ip %u.%u.%u.%u/%u lcore %u idle %s timer %u us",
+	DP_LOG(NOTICE, "ip %u.%u.%u.%u/%u lcore %u idle %s timer %u us",
 	       c->ip >> 24, (c->ip >> 16) & 255, (c->ip >> 8) & 255,
 	       c->ip & 255, (unsigned int)__builtin_popcount(c->netmask),
 	       rte_lcore_id(),

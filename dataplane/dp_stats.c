@@ -143,6 +143,54 @@ tel_fault(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/*
+ * /dpzk/fault_set,KEY=VALUE;KEY=VALUE — change fault injection at run time
+ * with the configuration's fault_* keys (e.g.
+ * "/dpzk/fault_set,fault_rx_drop=0.1;fault_partition=198.18.0.12").
+ * Keys not given keep their value.  For tests and operators until the
+ * admin channel exists; the telemetry socket is root-only.
+ */
+static int
+tel_fault_set(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct dp_config c;
+	char buf[512], why[160] = "invalid fault settings";
+	char *save = NULL, *tok, *eq;
+	int rc = 0;
+
+	(void)cmd;
+	if (params == NULL || strlen(params) >= sizeof(buf)) {
+		rte_tel_data_string(d,
+				    "error: give KEY=VALUE;... (fault_* keys)");
+		return 0;
+	}
+	memset(&c, 0, sizeof(c));
+	dp_fault_get(&c.fault);
+	strcpy(buf, params);
+	for (tok = strtok_r(buf, "; ", &save); tok != NULL && rc == 0;
+	     tok = strtok_r(NULL, "; ", &save)) {
+		eq = strchr(tok, '=');
+		if (eq == NULL || strncmp(tok, "fault", 5) != 0) {
+			snprintf(why, sizeof(why),
+				 "%s: expected fault_KEY=VALUE", tok);
+			rc = -EINVAL;
+			break;
+		}
+		*eq = '\0';
+		rc = dp_config_set(&c, tok, eq + 1, why, sizeof(why));
+	}
+	if (rc == 0)
+		rc = dp_fault_set(&c.fault);
+	if (rc != 0) {
+		char msg[200];
+
+		snprintf(msg, sizeof(msg), "error: %s", why);
+		rte_tel_data_string(d, msg);
+		return 0;
+	}
+	return tel_fault(cmd, NULL, d);
+}
+
 int
 dp_telemetry_register(void)
 {
@@ -155,5 +203,8 @@ dp_telemetry_register(void)
 	rc |= rte_telemetry_register_cmd(
 		"/dpzk/fault", tel_fault,
 		"dpzk dataplane fault injection settings");
+	rc |= rte_telemetry_register_cmd(
+		"/dpzk/fault_set", tel_fault_set,
+		"set faults: fault_KEY=VALUE;... (see --help)");
 	return rc ? -EINVAL : 0;
 }
