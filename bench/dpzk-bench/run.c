@@ -567,6 +567,13 @@ bench_run(const struct bench_config *cfg, struct bench_results *res)
 	}
 	for (i = 0; i < r->nworkers; i++)
 		pthread_join(r->workers[i].th, NULL);
+	/* sessions end before workload state goes: a library thread may
+	 * still be running a callback into it until its conn is closed */
+	for (i = 0; i < r->nclients; i++) {
+		if (r->clients[i].conn != NULL)
+			r->t->close(r->clients[i].conn);
+		r->clients[i].conn = NULL;
+	}
 	if (r->wl->teardown != NULL)
 		r->wl->teardown(r);
 	if (cfg->progress)
