@@ -51,6 +51,12 @@ apply_create(struct tree *t, const struct proto_txn_hdr *h,
 	struct tnode *n = node_find(t, path, len);
 	if (n != NULL) {
 		if (n->czxid >= zxid) { /* already applied */
+			/* the parent may have been captured before it */
+			struct tnode *p = n->parent;
+			if (p != NULL && zxid >= p->pzxid) {
+				p->cversion = x->parent_cversion;
+				p->pzxid = zxid;
+			}
 			node_stat(n, &r->stat);
 			r->has_stat = true;
 		} else {
@@ -127,8 +133,17 @@ apply_delete(struct tree *t, const struct proto_txn_hdr *h,
 {
 	const char *path = (const char *)x->path.p;
 	size_t len = x->path.len < 0 ? 0 : (size_t)x->path.len;
+	if (len < 2) {
+		r->err = PROTO_ZBADARGUMENTS;
+		return 0;
+	}
 	struct tnode *n = node_find(t, path, len);
-	if (n == NULL || n->czxid > h->zxid || len < 2) {
+	if (n == NULL || n->czxid > h->zxid) {
+		/* already applied; the parent may predate it in a fuzzy
+		 * snapshot */
+		struct tnode *p = node_find(t, path, parent_len(path, len));
+		if (p != NULL && h->zxid >= p->pzxid)
+			p->pzxid = h->zxid;
 		r->err = PROTO_ZNONODE;
 		return 0;
 	}

@@ -21,7 +21,10 @@
  *   'N' znode: i32 n + path, i64 czxid mzxid ctime mtime pzxid azxid owner,
  *       i32 version cversion aversion, i32 n + ACL (jute vector),
  *       i32 n + data
- *   'E' end: i64 node count, i64 session count
+ *   'P' parent fixup, after a node's children: i32 n + path, i64 czxid,
+ *       i64 pzxid, i32 cversion (the values once the children were walked)
+ *   'E' end: i64 node count, i64 session count, u32 CRC32C of every
+ *       byte before this field
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -63,9 +66,28 @@ rd64(const uint8_t *p)
 	return (uint64_t)rd32(p) << 32 | rd32(p + 4);
 }
 
+static uint32_t
+crc32c(uint32_t crc, const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint64_t c = ~crc;
+	while (len >= 8) {
+		uint64_t w;
+		memcpy(&w, p, 8);
+		c = __builtin_ia32_crc32di(c, w);
+		p += 8;
+		len -= 8;
+	}
+	uint32_t c32 = (uint32_t)c;
+	while (len-- > 0)
+		c32 = __builtin_ia32_crc32qi(c32, *p++);
+	return ~c32;
+}
+
 struct frame {
-	char *path; /* of the node whose children these are */
-	size_t plen;
+	char *path;  /* of the node whose children these are */
+	size_t plen; /* 0 for "/", so that children are path + '/' + name */
+	size_t klen; /* the real path length */
 	char *names; /* blob of child names */
 	size_t *off; /* name i at names + off[i], length off[i+1]-off[i] */
 	size_t n, idx;
@@ -84,6 +106,7 @@ struct tree_ser {
 	tree_write_fn *fn;
 	void *arg;
 	int err;
+	uint32_t crc;
 };
 
 static void
@@ -99,6 +122,7 @@ out(struct tree_ser *s, const void *p, size_t len)
 {
 	if (s->err != 0)
 		return;
+	s->crc = crc32c(s->crc, p, len);
 	if (s->blen + len > SER_BUF) {
 		flush(s);
 		if (len >= SER_BUF) {
@@ -153,6 +177,7 @@ tree_ser_begin(struct tree *t, int64_t *zxid)
 	be32(s->buf + 8, SER_VERSION);
 	be64(s->buf + 12, (uint64_t)t->last_zxid);
 	s->blen = SER_HDR;
+	s->crc = crc32c(0, s->buf, SER_HDR);
 	return s;
 nomem:
 	tree_ser_end(s);
@@ -236,6 +261,25 @@ emit_node(struct tree_ser *s, const struct tnode *n)
 	s->n_nodes++;
 }
 
+/* After a node's children: its pzxid and cversion as they are now, so a
+ * child deleted (or created) while the walk was below the node is matched
+ * by the parent's stat. */
+static void
+emit_fixup(struct tree_ser *s, const struct tnode *n)
+{
+	uint8_t h[4 + 1 + 4];
+	uint8_t f[8 + 8 + 4];
+	be32(h, 1 + 4 + n->h.klen + (uint32_t)sizeof(f));
+	h[4] = 'P';
+	be32(h + 5, n->h.klen);
+	out(s, h, sizeof(h));
+	out(s, n->path, n->h.klen);
+	be64(f, (uint64_t)n->czxid);
+	be64(f + 8, (uint64_t)n->pzxid);
+	be32(f + 16, (uint32_t)n->cversion);
+	out(s, f, sizeof(f));
+}
+
 struct name_cmp_ctx {
 	const char *names;
 	const size_t *off;
@@ -283,6 +327,7 @@ push_frame(struct tree_ser *s, const struct tnode *n)
 	}
 	memcpy(f.path, n->path, n->h.klen);
 	f.plen = n->h.klen == 1 ? 0 : n->h.klen; /* "/" + name for root */
+	f.klen = n->h.klen;
 	size_t o = 0, i = 0;
 	for (const struct tnode *c = n->child; c != NULL; c = c->sib_next) {
 		size_t nl;
@@ -353,6 +398,9 @@ tree_ser_step(struct tree_ser *s, unsigned budget, tree_write_fn *fn, void *arg)
 			break;
 		struct frame *f = &s->stack[s->depth - 1];
 		if (f->idx >= f->n) {
+			struct tnode *pn = node_find(t, f->path, f->klen);
+			if (pn != NULL)
+				emit_fixup(s, pn);
 			frame_free(f);
 			s->depth--;
 			continue;
@@ -381,11 +429,12 @@ tree_ser_step(struct tree_ser *s, unsigned budget, tree_write_fn *fn, void *arg)
 	}
 	if (s->err == 0 && s->depth == 0 && s->root_done &&
 	    s->sidx >= s->n_sids && !s->end_done) {
-		uint8_t e[4 + 1 + 16];
-		be32(e, 17);
+		uint8_t e[4 + 1 + 16 + 4];
+		be32(e, 21);
 		e[4] = 'E';
 		be64(e + 5, s->n_nodes);
 		be64(e + 13, s->n_sess);
+		be32(e + 21, crc32c(s->crc, e, 21));
 		out(s, e, sizeof(e));
 		s->end_done = true;
 	}
@@ -418,6 +467,7 @@ struct tree_load {
 	int err;
 	uint64_t n_nodes, n_sess;
 	int64_t zxid;
+	uint32_t crc;
 };
 
 struct tree_load *
@@ -534,6 +584,25 @@ load_node(struct tree_load *ld, const uint8_t *p, size_t len)
 }
 
 static int
+load_fixup(struct tree_load *ld, const uint8_t *p, size_t len)
+{
+	if (len < 4)
+		return -EBADMSG;
+	size_t pl = rd32(p);
+	if (4 + pl + 20 != len)
+		return -EBADMSG;
+	struct tnode *n = node_find(ld->t, (const char *)p + 4, pl);
+	if (n == NULL)
+		return -EBADMSG;
+	const uint8_t *f = p + 4 + pl;
+	if ((int64_t)rd64(f) == n->czxid) {
+		n->pzxid = (int64_t)rd64(f + 8);
+		n->cversion = (int32_t)rd32(f + 16);
+	}
+	return 0;
+}
+
+static int
 load_record(struct tree_load *ld, const uint8_t *p, size_t len)
 {
 	if (ld->end_seen || len < 1)
@@ -543,9 +612,12 @@ load_record(struct tree_load *ld, const uint8_t *p, size_t len)
 		return load_session(ld, p + 1, len - 1);
 	case 'N':
 		return load_node(ld, p + 1, len - 1);
+	case 'P':
+		return load_fixup(ld, p + 1, len - 1);
 	case 'E':
-		if (len != 17 || rd64(p + 1) != ld->n_nodes ||
-		    rd64(p + 9) != ld->n_sess)
+		if (len != 21 || rd64(p + 1) != ld->n_nodes ||
+		    rd64(p + 9) != ld->n_sess ||
+		    rd32(p + 17) != crc32c(ld->crc, p - 4, 21))
 			return -EBADMSG;
 		ld->end_seen = true;
 		return 0;
@@ -579,6 +651,7 @@ tree_load_feed(struct tree_load *ld, const void *data, size_t n)
 		    rd32(ld->buf + 8) != SER_VERSION)
 			return ld->err = -EBADMSG;
 		ld->zxid = (int64_t)rd64(ld->buf + 12);
+		ld->crc = crc32c(0, ld->buf, SER_HDR);
 		ld->hdr_done = true;
 		off = SER_HDR;
 	}
@@ -591,6 +664,7 @@ tree_load_feed(struct tree_load *ld, const void *data, size_t n)
 		int rc = load_record(ld, ld->buf + off + 4, rl);
 		if (rc != 0)
 			return ld->err = rc;
+		ld->crc = crc32c(ld->crc, ld->buf + off, 4 + rl);
 		off += 4 + rl;
 	}
 	memmove(ld->buf, ld->buf + off, ld->len - off);

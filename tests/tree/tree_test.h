@@ -38,7 +38,7 @@ struct env {
 	int nev;
 	uint8_t scratch[1 << 16];
 	uint8_t scratch2[1 << 16];
-	uint8_t txbuf[1 << 16];
+	uint8_t txbuf[1 << 21];
 	struct proto_scratch s, s2;
 	struct proto_response resp;
 	struct proto_txn last_txn;
