@@ -831,7 +831,7 @@ intr_setup(struct dp_lcore *lc)
 		return;
 	}
 	lc->intr_ready = true;
-	DP_LOG(INFO, "idle=interrupt: sleeping on Rx interrupts");
+	DP_LOG(NOTICE, "idle=interrupt: sleeping on Rx interrupts");
 }
 
 static void

@@ -178,6 +178,13 @@ if kill -0 "$pid1" 2>/dev/null; then
 	bad "server 1 did not stop on SIGTERM"
 elif grep -q "stats (exit)" "$log1" && grep -q "drop.ipv4_bad_checksum 5" "$log1"; then
 	ok "SIGTERM stops the server with final counters"
+	ticks=$(sed -n 's/^dpzk-echo: shutdown after \([0-9]*\) timer ticks, \([0-9]*\) polls/\1 \2/p' "$log1")
+	set -- $ticks
+	if [ "${1:-0}" -gt 100 ] && [ "${2:-0}" -gt 100 ]; then
+		ok "timer, poll and shutdown hooks ran (${1:-0} ticks, ${2:-0} polls)"
+	else
+		bad "hooks: '$ticks'"
+	fi
 else
 	bad "no final counters in the log"
 	tail -n 30 "$log1"
