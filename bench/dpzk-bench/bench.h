@@ -154,6 +154,7 @@ uint64_t bench_open_loop(const struct bench_ol_port *p, struct bench_sched *s,
 
 /* ZooKeeper's client-visible result codes (identical in libdpzk). */
 #define BENCH_ZOK		0
+#define BENCH_ZSYSTEMERROR	(-1)
 #define BENCH_ZCONNECTIONLOSS	(-4)
 #define BENCH_ZOPERATIONTIMEOUT (-7)
 #define BENCH_ZNONODE		(-101)
@@ -246,9 +247,10 @@ extern const struct bench_target_ops bench_target_dpzk_dpdk;
 
 /*
  * Synchronous helpers over a target's async calls, for set-up (preload,
- * parents).  They poll the conn from the calling thread.  Return the
- * ZooKeeper code (BENCH_ZOK, BENCH_ZNONODE, ...) or -errno when the call
- * could not be sent or timed out (-ETIMEDOUT after timeout_ms).
+ * parents).  They poll the conn from the calling thread.  Return a
+ * ZooKeeper code only (BENCH_ZOK, BENCH_ZNONODE, ...): BENCH_ZSYSTEMERROR
+ * when the call could not be sent, BENCH_ZOPERATIONTIMEOUT after
+ * timeout_ms (ZooKeeper codes and -errno values overlap).
  */
 int bench_sync_create(const struct bench_target_ops *t, struct bench_conn *c,
 		      const char *path, const void *data, int len, int flags,

@@ -531,11 +531,16 @@ watch_setup(struct bench_run *r)
 	r->wl_state = s;
 	bench_msg(path, sizeof(path), "%s/w", r->base);
 	rc = bench_ensure_path(r, path);
-	if (rc == 0)
-		rc = bench_sync_set(r->t, r->clients[0].conn, path, r->value,
-				    r->cfg->value_size,
-				    r->cfg->session_timeout_ms);
-	return rc == BENCH_ZOK ? 0 : rc < 0 ? rc : -EIO;
+	if (rc != 0)
+		return rc;
+	rc = bench_sync_set(r->t, r->clients[0].conn, path, r->value,
+			    r->cfg->value_size, r->cfg->session_timeout_ms);
+	if (rc != BENCH_ZOK) {
+		bench_msg(r->error, sizeof(r->error),
+			  "setData %s: ZooKeeper code %d", path, rc);
+		return -EIO;
+	}
+	return 0;
 }
 
 static void

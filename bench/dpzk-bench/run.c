@@ -151,7 +151,9 @@ sync_done(void *arg, int rc, const struct bench_reply *rep)
 	atomic_store(&w->done, 1);
 }
 
-static int
+/* Polls until w is done: true, or false after timeout_ms (w must then
+ * outlive the op, and is leaked on purpose). */
+static bool
 sync_wait(const struct bench_target_ops *t, struct bench_conn *c,
 	  struct sync_wait *w, int timeout_ms)
 {
@@ -161,12 +163,12 @@ sync_wait(const struct bench_target_ops *t, struct bench_conn *c,
 	while (!atomic_load(&w->done)) {
 		now = bench_now_ns();
 		if (now >= deadline)
-			return -ETIMEDOUT; /* w must outlive the op: leaked */
+			return false;
 		t->poll(&c, 1,
 			now + 1000000 < deadline ? now + 1000000 : deadline,
 			BENCH_POLL_WAKE);
 	}
-	return w->rc;
+	return true;
 }
 
 static struct sync_wait *
@@ -175,17 +177,19 @@ sync_new(void)
 	return calloc(1, sizeof(struct sync_wait));
 }
 
+/* ZooKeeper codes and -errno overlap (ZNODEEXISTS == -ETIMEDOUT on
+ * Linux), so these helpers return ZooKeeper codes only. */
 static int
 sync_finish(const struct bench_target_ops *t, struct bench_conn *c,
 	    struct sync_wait *w, int rc, int timeout_ms, int32_t *nc)
 {
 	if (rc != 0) {
 		free(w);
-		return rc;
+		return BENCH_ZSYSTEMERROR; /* could not be sent */
 	}
-	rc = sync_wait(t, c, w, timeout_ms);
-	if (rc == -ETIMEDOUT)
-		return rc; /* the late completion still writes into w */
+	if (!sync_wait(t, c, w, timeout_ms))
+		return BENCH_ZOPERATIONTIMEOUT; /* late completion writes w */
+	rc = w->rc;
 	if (nc != NULL)
 		*nc = w->num_children;
 	free(w);

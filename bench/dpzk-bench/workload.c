@@ -191,7 +191,13 @@ op_setup(struct bench_run *r)
 			rc = bench_sync_create(r->t, r->clients[0].conn, path,
 					       r->value, cfg->value_size, 0,
 					       cfg->session_timeout_ms);
-			rc = rc == BENCH_ZNODEEXISTS ? 0 : rc;
+			if (rc != BENCH_ZOK && rc != BENCH_ZNODEEXISTS) {
+				bench_msg(r->error, sizeof(r->error),
+					  "cannot create %s: ZooKeeper code %d",
+					  path, rc);
+				return -EIO;
+			}
+			rc = 0;
 		}
 		return rc;
 	default:
@@ -234,8 +240,11 @@ bench_preload(struct bench_run *r, const char *parent)
 	int rc;
 
 	rc = bench_sync_exists(r->t, c, parent, &have, cfg->session_timeout_ms);
-	if (rc != BENCH_ZOK)
-		return rc < 0 ? rc : -EIO;
+	if (rc != BENCH_ZOK) {
+		bench_msg(r->error, sizeof(r->error),
+			  "exists %s: ZooKeeper code %d", parent, rc);
+		return -EIO;
+	}
 	if ((uint64_t)have >= cfg->znodes)
 		return 0;
 	atomic_init(&p.outstanding, 0);
