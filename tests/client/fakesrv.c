@@ -285,6 +285,35 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 		free(n->data);
 		memset(n, 0, sizeof(*n));
 		break;
+	case PROTO_OP_GETCHILDREN:
+	case PROTO_OP_GETCHILDREN2: {
+		static struct proto_view kids[MAXNODES];
+		size_t pl = (size_t)q.path.len;
+		int nk = 0;
+
+		if (n == NULL) {
+			err = PROTO_ZNONODE;
+			break;
+		}
+		if (pl == 1)
+			pl = 0; /* "/" */
+		for (int i = 0; i < MAXNODES; i++) {
+			const char *c = sh->nodes[i].path;
+
+			if (c == NULL || strlen(c) <= pl + 1 ||
+			    memcmp(c, q.path.p, pl) != 0 || c[pl] != '/' ||
+			    strchr(c + pl + 1, '/'))
+				continue;
+			kids[nk].p = (const uint8_t *)c + pl + 1;
+			kids[nk].len = (int32_t)strlen(c + pl + 1);
+			nk++;
+		}
+		a.children.n = nk;
+		a.children.v = kids;
+		stat_of(n, &a.stat);
+		a.stat.num_children = nk;
+		break;
+	}
 	case PROTO_OP_SYNC:
 		a.path = q.path;
 		break;
