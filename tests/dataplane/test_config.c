@@ -579,6 +579,26 @@ test_pool_size_fits_rings_and_is_two_power_minus_one(void **state)
 	assert_int_equal(dp_pool_size(&c), 3000);
 }
 
+static void
+test_sample_config_parses_with_its_documented_values(void **state)
+{
+	const char *path = getenv("DP_SAMPLE_INI");
+	struct dp_config c;
+
+	(void)state;
+	if (path == NULL)
+		skip();
+	dp_config_defaults(&c);
+	assert_int_equal(
+		dp_config_load_file(&c, path, NULL, 0, why, sizeof(why)), 0);
+	assert_int_equal(dp_config_validate(&c, why, sizeof(why)), 0);
+	assert_int_equal(c.ip, 0xc612000bu);
+	assert_string_equal(c.vdev, "net_tap0,iface=dpzkt1");
+	assert_string_equal(c.port, "");
+	assert_int_equal(c.client_port, 2181);
+	assert_int_equal(c.fault.n_partition, 0);
+}
+
 int
 main(void)
 {
@@ -610,6 +630,8 @@ main(void)
 		cmocka_unit_test(test_eal_argv_allows_the_pci_port),
 		cmocka_unit_test(
 			test_pool_size_fits_rings_and_is_two_power_minus_one),
+		cmocka_unit_test(
+			test_sample_config_parses_with_its_documented_values),
 	};
 
 	return cmocka_run_group_tests_name("dataplane_config", tests, NULL,
