@@ -32,11 +32,11 @@
  *
  * Threads — who may call what:
  *   - The OWNER thread (the dataplane's polling core) holds the handle and is
- *     the only caller of: nlog_append*, nlog_flush, nlog_poll, the getters,
- *     nlog_sync, nlog_truncate, nlog_close.  append/flush/poll never block
- *     and make no syscall that can wait (io_uring submission, CQ peeking, a
- *     non-blocking eventfd write to wake the segment thread on roll-over).
- *     nlog_sync and nlog_truncate block: call them only outside the
+ *     the only caller of: nlog_append*, nlog_flush, nlog_poll, nlog_wait,
+ *     the getters, nlog_sync, nlog_truncate, nlog_close.  append/flush/poll
+ * never block and make no syscall that can wait (io_uring submission, CQ
+ * peeking, a non-blocking eventfd write to wake the segment thread on
+ * roll-over). nlog_sync and nlog_truncate block: call them only outside the
  *     latency-critical loop (shutdown, Zab sync/TRUNC).
  *   - ANY thread (normally mgmt): nlog_snap_* (own file, no shared state
  *     with the owner except the immutable directory name), nlog_purge
@@ -67,8 +67,9 @@
 extern "C" {
 #endif
 
-/* Durability of a flush.  DEFAULT resolves to the mode measured fastest on
- * this machine (bench/log_bench.c; docs/OPERATIONS-log.md). */
+/* Durability of a flush.  DEFAULT resolves at open to the mode measured
+ * faster (bench/log_bench.c; docs/OPERATIONS-log.md): DSYNC when the log's
+ * block device has FUA, FDATASYNC when it does not (as on the test VMs). */
 enum nlog_durability {
 	NLOG_DUR_DEFAULT = 0,
 	NLOG_DUR_DSYNC,	    /* each write with RWF_DSYNC (FUA when supported) */
@@ -189,6 +190,13 @@ int nlog_flush(struct nlog *l);
  * (stored in *durable if not NULL), 0 when not, or a fatal -errno. */
 int nlog_poll(struct nlog *l, uint64_t *durable);
 
+/* For an idle policy other than `spin` ONLY (DESIGN.md §3: adaptive,
+ * interrupt): when the owner has nothing else to do, block until the
+ * in-flight write has a completion to reap or timeout_us passes, then call
+ * nlog_poll.  0 (something to reap, or nothing in flight), -ETIME, or a
+ * fatal -errno.  Owner thread; never on a spinning polling core. */
+int nlog_wait(struct nlog *l, unsigned int timeout_us);
+
 uint64_t nlog_durable_zxid(const struct nlog *l); /* highest durable */
 uint64_t nlog_last_zxid(const struct nlog *l);	  /* highest appended */
 bool nlog_idle(const struct nlog *l); /* nothing buffered or in flight */
@@ -218,6 +226,8 @@ struct nlog_stats {
 	uint64_t segment_off; /* next write position in it */
 	bool hugepages;	      /* buffers are on hugepages */
 	bool fixed_files;     /* registered files in use */
+	bool fixed_bufs;      /* registered buffers in use */
+	bool spare_ready;     /* the next segment is ready */
 	enum nlog_durability durability;
 };
 void nlog_get_stats(const struct nlog *l, struct nlog_stats *s);
