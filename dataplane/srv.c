@@ -1653,6 +1653,9 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 {
 	(void)arg;
 	S.lc = lc;
+	/* handlers of this iteration stamped sessions after the loop took
+	 * its clock: read a fresh one so no stamp is in the future */
+	now_us = dp_now_us();
 	/* channel timers and backlogs of every live session */
 	for (uint32_t i = 0; i < S.sc.max_sessions; i++) {
 		struct sess *s = &S.sess[i];
@@ -1679,8 +1682,9 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 
 			if (s->state != S_LIVE && s->state != S_DETACHED)
 				continue;
-			if (now_us - s->last_rx_us <
-			    (uint64_t)s->timeout_ms * 1000ull)
+			if (now_us < s->last_rx_us ||
+			    now_us - s->last_rx_us <
+				    (uint64_t)s->timeout_ms * 1000ull)
 				continue;
 			if (pq_full(64) || S.log_fatal)
 				break;
