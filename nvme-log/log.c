@@ -130,6 +130,8 @@ struct nlog {
 	pthread_mutex_t admin_mu;
 	int lockfd;
 	bool warned_none;
+	enum nlog_inject inject_kind;
+	unsigned int inject_count;
 	struct nlog_stats st;
 };
 
@@ -458,6 +460,34 @@ complete(struct nlog *l, struct nlog_buf *b)
 	b->nrec = 0;
 }
 
+/* Test hook (nlog_priv.h): make the next write completions look short,
+ * -EAGAIN or failed.  A "short" completion reports fewer bytes than were
+ * written; rewriting the rest again is harmless (same bytes). */
+static int
+inject(struct nlog *l, int res)
+{
+	if (l->inject_count == 0 || res <= 0)
+		return res;
+	l->inject_count--;
+	switch (l->inject_kind) {
+	case NLOG_INJECT_SHORT:
+		return res > (int)l->align ? (int)l->align : res;
+	case NLOG_INJECT_EAGAIN:
+		return -EAGAIN;
+	case NLOG_INJECT_EIO:
+		return -EIO;
+	default:
+		return res;
+	}
+}
+
+void
+nlog_inject(struct nlog *l, enum nlog_inject kind, unsigned int count)
+{
+	l->inject_kind = kind;
+	l->inject_count = count;
+}
+
 int
 nlog_poll(struct nlog *l, uint64_t *durable)
 {
@@ -483,6 +513,7 @@ nlog_poll(struct nlog *l, uint64_t *durable)
 		if ((uint32_t)(ud >> 8) != b->gen)
 			continue; /* a cancelled link of an older attempt */
 		if ((ud & 0xff) == TAG_WRITE) {
+			res = inject(l, res);
 			if (res == -EAGAIN || res == -EINTR) {
 				l->st.eagain_retries++;
 				if (queue_io(l, b, false) != 0)

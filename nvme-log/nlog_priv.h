@@ -199,4 +199,14 @@ int nlog_seg_create(const char *dir, uint64_t seq, uint64_t size,
 pthread_mutex_t *nlog_admin_mutex(struct nlog *l);
 unsigned int nlog_retain(const struct nlog *l);
 
+/* Test hook: the next `count` write completions are reported as short
+ * (one sector), -EAGAIN, or -EIO. */
+enum nlog_inject {
+	NLOG_INJECT_NONE = 0,
+	NLOG_INJECT_SHORT,
+	NLOG_INJECT_EAGAIN,
+	NLOG_INJECT_EIO,
+};
+void nlog_inject(struct nlog *l, enum nlog_inject kind, unsigned int count);
+
 #endif /* DPZK_NLOG_PRIV_H */

@@ -348,6 +348,64 @@ test_second_open_of_same_dir_is_busy(void **state)
 	nlog_close(l);
 }
 
+/* ---- I/O errors ---- */
+
+static void
+test_short_writes_and_eagain_are_resubmitted(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog_stats st;
+	struct nlog *l;
+
+	tu_config(&c, f->dir);
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	nlog_inject(l, NLOG_INJECT_SHORT, 20);
+	append_range(l, 1, 300, 50);
+	nlog_inject(l, NLOG_INJECT_EAGAIN, 5);
+	append_range(l, 301, 400, 50);
+	nlog_get_stats(l, &st);
+	assert_true(st.short_writes >= 1);
+	assert_true(st.eagain_retries >= 1);
+	assert_int_equal(nlog_error(l), 0);
+	nlog_close(l);
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	expect_range(f, 1, 400);
+	nlog_close(l);
+}
+
+static void
+test_write_error_is_fatal_and_sticky(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog *l;
+	int rc = 0;
+
+	tu_config(&c, f->dir);
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	append_range(l, 1, 10, 5);
+	nlog_inject(l, NLOG_INJECT_EIO, 1);
+	assert_int_equal(nlog_append(l, 11, 1, "x", 1), 0);
+	assert_int_equal(nlog_flush(l), 0);
+	for (int i = 0; i < 200000 && rc == 0; i++) {
+		rc = nlog_poll(l, NULL);
+		if (rc == 0)
+			usleep(10);
+	}
+	assert_int_equal(rc, -EIO);
+	assert_int_equal(nlog_error(l), -EIO);
+	assert_int_equal(nlog_durable_zxid(l), 10); /* 11 never durable */
+	assert_int_equal(nlog_append(l, 12, 1, "x", 1), -EIO);
+	assert_int_equal(nlog_flush(l), -EIO);
+	assert_int_equal(nlog_poll(l, NULL), -EIO);
+	assert_int_equal(nlog_sync(l), -EIO);
+	nlog_close(l);
+}
+
 /* ---- truncation ---- */
 
 static void
@@ -860,6 +918,11 @@ main(void)
 			test_durability_modes_all_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_second_open_of_same_dir_is_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_short_writes_and_eagain_are_resubmitted, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_write_error_is_fatal_and_sticky, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_truncate_removes_later_records, setup, teardown),
 		cmocka_unit_test_setup_teardown(
