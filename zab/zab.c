@@ -55,6 +55,7 @@ struct zpeer {
 	uint8_t ls;
 	uint32_t acc_epoch;
 	uint32_t cur_epoch;
+	uint32_t nonce; /* learner's registration (CEPOCH) */
 	uint64_t last_zxid;
 	bool epoch_counted;
 	bool newepoch_due;
@@ -113,6 +114,8 @@ struct zab {
 	uint64_t phase_start;
 	uint64_t last_heard;
 	bool cepoch_due;
+	uint32_t nonce;
+	uint64_t cepoch_at;
 	bool ackepoch_due;
 	uint32_t ackepoch_arg;
 	bool hdr_rcvd;
@@ -445,8 +448,12 @@ leader_check_established(struct zab *z)
 
 	if (!z->epoch_acked || z->established)
 		return;
-	if (z->durable >= z->est_zxid)
+	if (z->durable >= z->est_zxid) {
+		/* as for learners: claim the epoch once the history is
+		 * durable */
+		set_hard_state(z, z->accepted_epoch, z->epoch);
 		cnt++;
+	}
 	for (i = 0; i < z->n; i++)
 		if (i != z->me && !z->p[i].observer && z->p[i].ls >= LS_SYNCED)
 			cnt++;
@@ -478,7 +485,6 @@ leader_check_epoch_acked(struct zab *z)
 	if (cnt < z->quorum)
 		return;
 	z->epoch_acked = true;
-	set_hard_state(z, z->accepted_epoch, z->epoch);
 	z->est_zxid = last_zxid(z);
 	z->phase = ZAB_PH_SYNC;
 	for (i = 0; i < z->n; i++)
@@ -537,8 +543,15 @@ leader_step(struct zab *z, struct zpeer *p, const struct zab_msg *m)
 	p->last_heard = z->now;
 	switch (m->type) {
 	case ZAB_M_CEPOCH:
+		/* learners repeat CEPOCH until NEWEPOCH arrives (it may have
+		 * reached us while we were still looking); the nonce tells a
+		 * repeat from a new registration */
+		if ((p->ls == LS_CEPOCH || p->ls == LS_EPOCH_SENT) &&
+		    p->nonce == (uint32_t)(m->arg >> 32))
+			break;
 		reset_peer_learner(p);
 		p->ls = LS_CEPOCH;
+		p->nonce = (uint32_t)(m->arg >> 32);
 		p->acc_epoch = (uint32_t)m->arg;
 		p->last_zxid = m->zxid;
 		if (z->epoch_chosen) {
@@ -641,6 +654,8 @@ become_learner(struct zab *z, uint32_t leader)
 	z->phase_start = z->now;
 	z->last_heard = z->now;
 	z->cepoch_due = true;
+	z->nonce++;
+	z->cepoch_at = z->now + z->cfg.ping_ticks;
 	z->hdr_rcvd = z->nl_rcvd = false;
 	z->ack_sent = 0;
 	z->acked_any = false;
@@ -733,6 +748,12 @@ learner_step(struct zab *z, const struct zab_msg *m)
 			z->ackepoch_arg = ZAB_EPOCH_NONE;
 		}
 		z->epoch = m->epoch;
+		/* answer looking peers with the leader's own vote, not the
+		 * (possibly stale) one this learner decided on */
+		if (m->vote.leader == z->leader) {
+			z->vote = m->vote;
+			z->vote.state = z->role;
+		}
 		z->ackepoch_due = true;
 		z->phase = ZAB_PH_SYNC;
 		return;
@@ -758,6 +779,13 @@ learner_step(struct zab *z, const struct zab_msg *m)
 		} else {
 			rc = learner_snapshot(z, m->zxid, m->payload);
 		}
+		/* everything up to the leader's commit point is final: the
+		 * learner's copy (and the stream that follows) is the
+		 * leader's, so it may be applied without waiting for
+		 * UPTODATE — which keeps a long sync from filling the
+		 * window with entries it could not evict */
+		if (rc == 0 && m->arg > z->commit)
+			z->commit = m->arg;
 		break;
 	case ZAB_M_PROPOSAL:
 		if (!z->hdr_rcvd || (self_observer(z) &&
@@ -773,9 +801,12 @@ learner_step(struct zab *z, const struct zab_msg *m)
 			rc = -EPROTO;
 			break;
 		}
+		/* currentEpoch becomes the new epoch only once the synced
+		 * history is durable (gen_learner): a node that claims the
+		 * epoch must hold the epoch's whole initial history, or it
+		 * could win the next election with a shorter log */
 		z->nl_rcvd = true;
 		z->nl_zxid = m->zxid;
-		set_hard_state(z, z->accepted_epoch, m->epoch);
 		break;
 	case ZAB_M_UPTODATE:
 		if (z->phase != ZAB_PH_SYNC || !z->nl_rcvd) {
@@ -822,6 +853,10 @@ learner_step(struct zab *z, const struct zab_msg *m)
 static void
 learner_tick(struct zab *z)
 {
+	if (z->phase == ZAB_PH_DISCOVERY && z->now >= z->cepoch_at) {
+		z->cepoch_due = true;
+		z->cepoch_at = z->now + z->cfg.ping_ticks;
+	}
 	if (z->phase == ZAB_PH_BROADCAST) {
 		if (z->now - z->last_heard > z->cfg.sync_limit)
 			start_election(z);
@@ -867,19 +902,25 @@ fle_quorum(const struct zab *z, bool ooe, const struct zab_vote *v,
 	return cnt >= z->quorum;
 }
 
+/* The proposed leader must itself say it leads — with the same vote:
+ * followers of an earlier incarnation of the same leader (not yet timed
+ * out) would otherwise make a quorum for a stale vote, and a node joining
+ * on it would carry a vote nobody else agrees with, blocking later joins. */
 static bool
-fle_check_leader(const struct zab *z, bool ooe, uint32_t leader, uint64_t round)
+fle_check_leader(const struct zab *z, bool ooe, const struct zab_vote *n)
 {
 	const struct zpeer *p;
 
-	if (leader == self_id(z))
-		return !self_observer(z) && z->round == round;
-	p = peer_by_id((struct zab *)z, leader);
+	if (n->leader == self_id(z))
+		return !self_observer(z) && z->round == n->round;
+	p = peer_by_id((struct zab *)z, n->leader);
 	if (p == NULL || p->observer)
 		return false;
 	if (ooe)
-		return p->has_ooe && p->ooe.state == ZAB_LEADING;
-	return p->has_recv && p->recv.state == ZAB_LEADING;
+		return p->has_ooe && p->ooe.state == ZAB_LEADING &&
+		       vote_same_decided(&p->ooe, n);
+	return p->has_recv && p->recv.state == ZAB_LEADING &&
+	       vote_same_decided(&p->recv, n);
 }
 
 static void
@@ -980,7 +1021,7 @@ fle_step(struct zab *z, struct zpeer *p, const struct zab_msg *m)
 			p->recv = *n;
 			p->has_recv = true;
 			if (fle_quorum(z, false, n, false) &&
-			    fle_check_leader(z, false, n->leader, n->round)) {
+			    fle_check_leader(z, false, n)) {
 				fle_decide(z, n);
 				return;
 			}
@@ -988,7 +1029,7 @@ fle_step(struct zab *z, struct zpeer *p, const struct zab_msg *m)
 		p->ooe = *n;
 		p->has_ooe = true;
 		if (fle_quorum(z, true, n, false) &&
-		    fle_check_leader(z, true, n->leader, n->round)) {
+		    fle_check_leader(z, true, n)) {
 			z->round = n->round;
 			fle_decide(z, n);
 		}
@@ -1383,7 +1424,7 @@ gen_learner(struct zab *z)
 		return;
 	if (z->cepoch_due && (m = msg_new(z, ZAB_M_CEPOCH, z->leader))) {
 		z->cepoch_due = false;
-		m->arg = z->accepted_epoch;
+		m->arg = ((uint64_t)z->nonce << 32) | z->accepted_epoch;
 		m->zxid = last_zxid(z);
 	}
 	if (z->ackepoch_due && (m = msg_new(z, ZAB_M_ACKEPOCH, z->leader))) {
@@ -1391,6 +1432,8 @@ gen_learner(struct zab *z)
 		m->arg = z->ackepoch_arg;
 		m->zxid = last_zxid(z);
 	}
+	if (z->nl_rcvd && z->durable >= z->nl_zxid)
+		set_hard_state(z, z->accepted_epoch, z->epoch);
 	if (z->nl_rcvd && z->durable >= z->nl_zxid &&
 	    (z->durable > z->ack_sent || !z->acked_any) &&
 	    !(self_observer(z) && z->phase == ZAB_PH_BROADCAST) &&
@@ -1426,6 +1469,22 @@ peer_stream(struct zab *z, struct zpeer *p, uint64_t upto, uint8_t type)
 	return true;
 }
 
+/* A DIFF must fit the learner's window (same config) with room to spare,
+ * since nothing it receives during sync counts as committed before
+ * UPTODATE; beyond half the window a SNAP is cheaper anyway. */
+static bool
+diff_too_big(const struct zab *z, uint64_t from)
+{
+	uint32_t i = zab_hist_upper(&z->hist, from);
+	uint64_t bytes = 0;
+
+	if (z->hist.n - i > z->cfg.hist_entries / 2)
+		return true;
+	for (; i < z->hist.n; i++)
+		bytes += zab_hist_at(&z->hist, i)->len;
+	return bytes > z->cfg.hist_bytes / 2;
+}
+
 static void
 gen_leader_peer(struct zab *z, struct zpeer *p)
 {
@@ -1435,6 +1494,8 @@ gen_leader_peer(struct zab *z, struct zpeer *p)
 	if (p->newepoch_due) {
 		if ((m = msg_new(z, ZAB_M_NEWEPOCH, p->id)) == NULL)
 			return;
+		m->vote = z->vote;
+		m->vote.state = ZAB_LEADING;
 		p->newepoch_due = false;
 	}
 	if (p->ls < LS_SYNCING)
@@ -1445,9 +1506,12 @@ gen_leader_peer(struct zab *z, struct zpeer *p)
 		int t = sync_choose(p->last_zxid, &s, z->hist.base, z->applied,
 				    &from);
 
+		if (t != ZAB_M_SNAP && diff_too_big(z, from))
+			t = ZAB_M_SNAP, from = z->applied;
 		if ((m = msg_new(z, (uint8_t)t, p->id)) == NULL)
 			return;
 		m->zxid = from;
+		m->arg = z->applied; /* committed: the learner may apply */
 		p->hdr_due = false;
 		p->next = from;
 		if (t == ZAB_M_DIFF)

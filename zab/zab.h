@@ -101,16 +101,20 @@ enum zab_phase {
 /* Peer message types.  Everything but VOTE travels on the FIFO peer link
  * (zab port); VOTE may travel on a lossy path (election port). */
 enum zab_msg_type {
-	ZAB_M_VOTE = 1,	      /* FLE notification: vote + sender state */
-	ZAB_M_CEPOCH = 2,     /* learner → leader: arg = acceptedEpoch, zxid =
-				 last zxid (FOLLOWERINFO/OBSERVERINFO) */
-	ZAB_M_NEWEPOCH = 3,   /* leader → learner: epoch = new epoch */
-	ZAB_M_ACKEPOCH = 4,   /* learner → leader: arg = currentEpoch (or
-				 ZAB_EPOCH_NONE: already acked this epoch),
-				 zxid = last zxid */
-	ZAB_M_DIFF = 5,	      /* sync: proposals after zxid follow */
-	ZAB_M_TRUNC = 6,      /* sync: truncate the log to zxid, then DIFF */
-	ZAB_M_SNAP = 7,	      /* sync: payload = leader's state at zxid */
+	ZAB_M_VOTE = 1,	    /* FLE notification: vote + sender state */
+	ZAB_M_CEPOCH = 2,   /* learner → leader: arg = nonce << 32 |
+			       acceptedEpoch, zxid = last zxid
+			       (FOLLOWERINFO/OBSERVERINFO); repeated with
+			       the same nonce until NEWEPOCH arrives */
+	ZAB_M_NEWEPOCH = 3, /* leader → learner: epoch = new epoch, vote =
+			       the leader's vote (the learner adopts it) */
+	ZAB_M_ACKEPOCH = 4, /* learner → leader: arg = currentEpoch (or
+			       ZAB_EPOCH_NONE: already acked this epoch),
+			       zxid = last zxid */
+	ZAB_M_DIFF = 5,	    /* sync: proposals after zxid follow */
+	ZAB_M_TRUNC = 6,    /* sync: truncate the log to zxid, then DIFF */
+	ZAB_M_SNAP = 7,	    /* sync: payload = leader's state at zxid */
+	/* DIFF/TRUNC/SNAP carry arg = the leader's commit point */
 	ZAB_M_PROPOSAL = 8,   /* zxid + txn payload */
 	ZAB_M_COMMIT = 9,     /* commit everything up to zxid (cumulative) */
 	ZAB_M_NEWLEADER = 10, /* end of sync; learner history == leader's up
@@ -151,13 +155,13 @@ struct zab_msg {
 	uint32_t epoch;
 	uint64_t zxid;
 	uint64_t arg;
-	struct zab_vote vote; /* VOTE only */
+	struct zab_vote vote; /* VOTE and NEWEPOCH only */
 	struct proto_view payload;
 };
 
 /* Encoding (jute, big-endian): int version, int type, int from, int to,
- * int epoch, long zxid, long arg, [VOTE: int leader, int peerEpoch, long
- * zxid, long round, int state], [PROPOSAL/INFORM/SNAP/REQUEST: buffer]. */
+ * int epoch, long zxid, long arg, [VOTE, NEWEPOCH: int leader, int peerEpoch,
+ * long zxid, long round, int state], [PROPOSAL/INFORM/SNAP/REQUEST: buffer]. */
 #define ZAB_MSG_VERSION 1
 #define ZAB_MSG_HDR_MAX 96
 

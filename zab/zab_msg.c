@@ -35,7 +35,7 @@ zab_msg_encode(struct proto_wbuf *w, const struct zab_msg *m)
 	proto_put_int(w, (int32_t)m->epoch);
 	proto_put_long(w, (int64_t)m->zxid);
 	proto_put_long(w, (int64_t)m->arg);
-	if (m->type == ZAB_M_VOTE) {
+	if (m->type == ZAB_M_VOTE || m->type == ZAB_M_NEWEPOCH) {
 		proto_put_int(w, (int32_t)m->vote.leader);
 		proto_put_int(w, (int32_t)m->vote.peer_epoch);
 		proto_put_long(w, (int64_t)m->vote.zxid);
@@ -88,7 +88,7 @@ zab_msg_decode(const void *p, size_t len, struct zab_msg *m)
 	m->epoch = (uint32_t)proto_get_int(&r);
 	m->zxid = (uint64_t)proto_get_long(&r);
 	m->arg = (uint64_t)proto_get_long(&r);
-	if (type == ZAB_M_VOTE) {
+	if (type == ZAB_M_VOTE || type == ZAB_M_NEWEPOCH) {
 		m->vote.leader = (uint32_t)proto_get_int(&r);
 		m->vote.peer_epoch = (uint32_t)proto_get_int(&r);
 		m->vote.zxid = (uint64_t)proto_get_long(&r);

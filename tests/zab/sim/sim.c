@@ -44,17 +44,17 @@
 #include "zab/zab.h"
 #include "lincheck.h"
 
-#define MAXN 6
-#define NKEYS 24
-#define NCLIENTS 5
-#define TICK_US 10000ULL
-#define MS 1000ULL
-#define SEC 1000000ULL
-#define OP_TIMEOUT (1500 * MS)
-#define LIVE_BOUND (12 * SEC)
-#define SNAP_EVERY 40
+#define MAXN	    6
+#define NKEYS	    24
+#define NCLIENTS    5
+#define TICK_US	    10000ULL
+#define MS	    1000ULL
+#define SEC	    1000000ULL
+#define OP_TIMEOUT  (1500 * MS)
+#define LIVE_BOUND  (12 * SEC)
+#define SNAP_EVERY  40
 #define TRACE_LINES 3000
-#define TRACE_LEN 176
+#define TRACE_LEN   176
 
 /* ------------------------------------------------------------------ */
 /* PRNG (xoshiro256**) and trace                                       */
@@ -113,8 +113,7 @@ static size_t trace_n;
 static bool trace_live;
 static uint64_t now;
 
-static void __attribute__((format(printf, 1, 2)))
-tracef(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) tracef(const char *fmt, ...)
 {
 	char *l = trace_ring[trace_n++ % TRACE_LINES];
 	int k;
@@ -323,8 +322,7 @@ static struct {
 
 static struct zab_config zcfg_base;
 
-static void __attribute__((format(printf, 1, 2)))
-fail(const char *fmt, ...)
+static void __attribute__((format(printf, 1, 2))) fail(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -492,8 +490,9 @@ g_find(uint64_t zxid, bool create)
 			abort();
 		for (j = 0; j < oc; j++)
 			if (old[j].used) {
-				size_t k = (old[j].zxid * 0x9e3779b97f4a7c15ULL) %
-					   W.gcap;
+				size_t k =
+					(old[j].zxid * 0x9e3779b97f4a7c15ULL) %
+					W.gcap;
 
 				while (W.g[k].used)
 					k = (k + 1) % W.gcap;
@@ -748,12 +747,13 @@ pq_push(struct node *n, uint64_t zxid, const struct proto_view *v)
 	if (p->p == NULL)
 		abort();
 	memcpy(p->p, v->p, (size_t)v->len);
-	lat = rnd_range(30, 400);
+	lat = rnd_range(30, 1500);
 	if (n->slow)
 		lat *= rnd_range(20, 100);
-	if (n->disk_free_at < now)
-		n->disk_free_at = now;
-	n->disk_free_at += lat;
+	/* in order, but pipelined (group commit): a write completes after
+	 * its own latency and never before the one queued ahead of it */
+	if (n->disk_free_at < now + lat)
+		n->disk_free_at = now + lat;
 	at(n->disk_free_at, EV_DISK, idx_of(n->id), 0, p->seq, NULL);
 }
 
@@ -782,6 +782,7 @@ apply_commit(struct node *n, const struct zab_entry *e)
 	}
 	n->applied = e->zxid;
 	seq_push(n, e->zxid);
+	tracef("node %u applies %" PRIx64, n->id, e->zxid);
 	ph = fnv(0xcbf29ce484222325ULL, e->payload.p, (size_t)e->payload.len);
 	sh = state_hash(n->state);
 	g = g_find(e->zxid, false);
@@ -854,8 +855,7 @@ snap_decode(const uint8_t *b, int32_t len, struct kv *st, uint64_t *zxid)
 		for (i = 0; i < 8; i++)
 			st[k].value |= (uint64_t)b[k * 12 + i] << (8 * i);
 		for (i = 0; i < 4; i++)
-			st[k].version |= (uint32_t)b[k * 12 + 8 + i]
-					 << (8 * i);
+			st[k].version |= (uint32_t)b[k * 12 + 8 + i] << (8 * i);
 	}
 	*zxid = 0;
 	for (i = 0; i < 8; i++)
@@ -914,8 +914,8 @@ node_send(struct node *n, const struct zab_msg *m)
 		c.payload.p = snap;
 		c.payload.len = SNAP_LEN;
 	}
-	need = ZAB_MSG_HDR_MAX + (c.payload.len > 0 ? (size_t)c.payload.len
-						      : 0);
+	need = ZAB_MSG_HDR_MAX +
+	       (c.payload.len > 0 ? (size_t)c.payload.len : 0);
 	if (need > sizeof(hdr)) {
 		buf = malloc(need);
 		if (buf == NULL)
@@ -1087,7 +1087,7 @@ client_issue(int c)
 	struct creq *q;
 	int r = (int)(rnd() % 100), key = -1, tries;
 
-	if (now >= W.t_stop)
+	if (now >= W.t_stop && W.t_live)
 		return;
 	cl->opid++;
 	cl->busy = true;
@@ -1195,6 +1195,9 @@ on_creply(struct creply *r)
 			W.n_acked++;
 		if (W.t_live == 0 && rc->call >= W.t_heal && W.t_heal) {
 			W.t_live = now;
+			if (W.t_stop < now + 2 * SEC)
+				W.t_stop = now + 2 * SEC;
+			W.t_end = W.t_stop + 3 * SEC;
 			tracef("liveness: first write after heal acked");
 		}
 	}
@@ -1242,8 +1245,8 @@ on_creq(int i, struct creq *q)
 		return;
 	}
 	if (n->role == ZAB_LEADING) {
-		server_propose(i, q->client, q->opid, q->kind, q->key,
-			       q->value, true);
+		server_propose(i, q->client, q->opid, q->kind, q->key, q->value,
+			       true);
 	} else if (zab_forward_target(n->z) > 0) {
 		struct zab_msg m;
 		uint8_t txn[TXN_LEN];
@@ -1646,8 +1649,8 @@ final_checks(void)
 		if (l->zxid)
 			gi++;
 		if (vals_at[gi * NKEYS + (size_t)l->key] != l->value)
-			fail("local read of key %d at %" PRIx64
-			     " saw %" PRIx64 ", history says %" PRIx64,
+			fail("local read of key %d at %" PRIx64 " saw %" PRIx64
+			     ", history says %" PRIx64,
 			     l->key, l->zxid, l->value,
 			     vals_at[gi * NKEYS + (size_t)l->key]);
 	}
@@ -1730,7 +1733,7 @@ run_seed(uint64_t seed, int force_nodes, bool verbose)
 	while (W.nheap && !W.failed) {
 		struct ev e = W.heap[0];
 
-		if (e.t > W.t_end)
+		if (e.t > W.t_end && W.t_live)
 			break;
 		if (W.chaos && e.t >= t_fault) {
 			now = t_fault;
@@ -1750,11 +1753,32 @@ run_seed(uint64_t seed, int force_nodes, bool verbose)
 	if (!W.failed)
 		final_checks();
 	if (W.failed) {
+		for (i = 0; i < W.n; i++) {
+			struct zab_status st;
+			struct node *n = &W.nodes[i];
+
+			if (!n->up)
+				continue;
+			zab_status(n->z, &st);
+			tracef("status node %u: %s phase %u leader %u epoch %u "
+			       "acc %u cur %u last %" PRIx64 " durable %" PRIx64
+			       " commit %" PRIx64 " applied %" PRIx64
+			       " diskq %zu vote %u/%u/%" PRIx64 "/r%" PRIu64,
+			       n->id, zab_role_name(st.role), st.phase,
+			       st.leader, st.epoch, st.accepted_epoch,
+			       st.current_epoch, st.last_zxid, st.durable_zxid,
+			       st.commit_zxid, st.applied_zxid, n->pq_n,
+			       st.vote.leader, st.vote.peer_epoch, st.vote.zxid,
+			       st.vote.round);
+		}
+	}
+	if (W.failed) {
 		size_t k, first = trace_n > TRACE_LINES ? trace_n - TRACE_LINES
 							: 0;
 
 		if (!trace_live) {
-			printf("---- last %zu events of seed %" PRIu64 " ----\n",
+			printf("---- last %zu events of seed %" PRIu64
+			       " ----\n",
 			       trace_n - first, seed);
 			for (k = first; k < trace_n; k++)
 				printf("%s\n", trace_ring[k % TRACE_LINES]);
