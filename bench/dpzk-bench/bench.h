@@ -297,6 +297,8 @@ struct bench_config {
 
 void bench_config_defaults(struct bench_config *cfg);
 
+#define BENCH_NCODES 160
+
 /* The results of a run, merged across clients. */
 struct bench_results {
 	const char *workload;
@@ -304,6 +306,9 @@ struct bench_results {
 	const char *hist_names[BENCH_MAX_HIST];
 	struct bench_hist hist[BENCH_MAX_HIST];
 	uint64_t errors;
+	/* errors by ZooKeeper code: err_codes[-rc] for -rc < BENCH_NCODES,
+	 * err_codes[0] for the rest (not sent, timed out, lost) */
+	uint64_t err_codes[BENCH_NCODES];
 	uint64_t ops;	   /* recorded (after warm-up) in hist[0] */
 	double measured_s; /* measurement window */
 	uint32_t *per_sec; /* completions per second since start */

@@ -86,6 +86,7 @@ struct bench_run {
 	atomic_bool stop;
 	atomic_uint_fast64_t stop_ns;  /* when stop was decided */
 	atomic_uint_fast64_t recorded; /* hist[0] records after warm-up */
+	atomic_uint_fast64_t err_codes[BENCH_NCODES];
 	int nsec;
 	char *value; /* value_size bytes */
 	char base[32];
@@ -105,6 +106,8 @@ void bench_record(struct bench_client *c, int hist, uint64_t start,
 void bench_record_shared(struct bench_run *r, int hist, uint64_t start,
 			 uint64_t end);
 void bench_count_error(struct bench_client *c);
+/* An error with a ZooKeeper code (kept per code for the report). */
+void bench_count_rc(struct bench_client *c, int rc);
 /* snprintf that may truncate (messages). */
 void bench_msg(char *buf, size_t len, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -73,6 +73,13 @@ static void lock_attempt(struct lock_client *l);
 static void lock_check(struct lock_client *l);
 
 static void
+lock_fail_rc(struct lock_client *l, int rc)
+{
+	bench_count_rc(l->c, rc);
+	atomic_fetch_sub(&l->w->active, 1); /* this client stops */
+}
+
+static void
 lock_fail(struct lock_client *l)
 {
 	bench_count_error(l->c);
@@ -86,7 +93,7 @@ lock_released(void *arg, int rc, const struct bench_reply *rep)
 
 	(void)rep;
 	if (rc != BENCH_ZOK)
-		return lock_fail(l);
+		return lock_fail_rc(l, rc);
 	bench_record(l->c, 1, l->t_release, bench_now_ns());
 	lock_attempt(l);
 }
@@ -106,7 +113,7 @@ lock_exists(void *arg, int rc, const struct bench_reply *rep)
 	if (rc == BENCH_ZNONODE)
 		lock_check(arg); /* predecessor went before the watch */
 	else if (rc != BENCH_ZOK)
-		lock_fail(arg);
+		lock_fail_rc(arg, rc);
 	/* else: wait for the watch */
 }
 
@@ -119,7 +126,7 @@ lock_children(void *arg, int rc, const struct bench_reply *rep)
 	char path[128];
 
 	if (rc != BENCH_ZOK)
-		return lock_fail(l);
+		return lock_fail_rc(l, rc);
 	seq_neighbours(rep, l->mine, &lowest, &pred);
 	if (pred == NULL) {
 		uint64_t now = bench_now_ns();
@@ -152,7 +159,7 @@ lock_created(void *arg, int rc, const struct bench_reply *rep)
 	struct lock_client *l = arg;
 
 	if (rc != BENCH_ZOK || rep == NULL || rep->path == NULL)
-		return lock_fail(l);
+		return lock_fail_rc(l, rc);
 	bench_msg(l->path, sizeof(l->path), "%s", rep->path);
 	bench_msg(l->mine, sizeof(l->mine), "%s", base_name(rep->path));
 	lock_check(l);
@@ -258,6 +265,13 @@ el_error(struct el_cand *k)
 }
 
 static void
+el_error_rc(struct el_cand *k, int rc)
+{
+	bench_count_rc(k->c, rc);
+	bench_stop(k->c->run, bench_now_ns());
+}
+
+static void
 el_watch(void *arg, int type, const char *path)
 {
 	struct el_cand *k = arg;
@@ -285,7 +299,7 @@ el_exists(void *arg, int rc, const struct bench_reply *rep)
 			k->role = EL_WATCHING;
 		pthread_mutex_unlock(&k->c->run->lock);
 	} else {
-		el_error(k);
+		el_error_rc(k, rc);
 	}
 }
 
@@ -300,7 +314,7 @@ el_children(void *arg, int rc, const struct bench_reply *rep)
 	uint64_t now = bench_now_ns();
 
 	if (rc != BENCH_ZOK)
-		return el_error(k);
+		return el_error_rc(k, rc);
 	seq_neighbours(rep, k->mine, &lowest, &pred);
 	if (pred == NULL) {
 		uint64_t t0 = 0;
@@ -338,7 +352,7 @@ el_created(void *arg, int rc, const struct bench_reply *rep)
 	struct el_cand *k = arg;
 
 	if (rc != BENCH_ZOK || rep == NULL || rep->path == NULL)
-		return el_error(k);
+		return el_error_rc(k, rc);
 	bench_msg(k->mine, sizeof(k->mine), "%s", base_name(rep->path));
 	el_check(k);
 }
@@ -504,7 +518,7 @@ watch_armed(void *arg, int rc, const struct bench_reply *rep)
 
 	(void)rep;
 	if (rc != BENCH_ZOK) {
-		bench_count_error(c);
+		bench_count_rc(c, rc);
 		bench_stop(c->run, bench_now_ns());
 		return;
 	}
@@ -516,7 +530,7 @@ watch_set_done(void *arg, int rc, const struct bench_reply *rep)
 {
 	(void)rep;
 	if (rc != BENCH_ZOK)
-		bench_count_error(arg);
+		bench_count_rc(arg, rc);
 }
 
 static int

@@ -118,6 +118,55 @@ load_text(char *buf, size_t len, const struct bench_config *cfg,
 			cfg->clients, cfg->depth, cfg->threads);
 }
 
+static const char *
+code_name(int k)
+{
+	switch (-k) {
+	case BENCH_ZCONNECTIONLOSS:
+		return "ZCONNECTIONLOSS";
+	case BENCH_ZOPERATIONTIMEOUT:
+		return "ZOPERATIONTIMEOUT";
+	case BENCH_ZNONODE:
+		return "ZNONODE";
+	case BENCH_ZNODEEXISTS:
+		return "ZNODEEXISTS";
+	case BENCH_ZNOTEMPTY:
+		return "ZNOTEMPTY";
+	case BENCH_ZSESSIONEXPIRED:
+		return "ZSESSIONEXPIRED";
+	case BENCH_ZCLOSING:
+		return "ZCLOSING";
+	default:
+		return NULL;
+	}
+}
+
+/* " (ZNONODE 3, not sent/timed out 1)" when there were errors */
+static void
+err_breakdown(FILE *f, const struct bench_results *r)
+{
+	int k, n = 0;
+
+	for (k = 1; k < BENCH_NCODES; k++) {
+		const char *name = code_name(k);
+
+		if (r->err_codes[k] == 0)
+			continue;
+		fprintf(f, "%s", n++ ? ", " : " (");
+		if (name != NULL)
+			fprintf(f, "%s %llu", name,
+				(unsigned long long)r->err_codes[k]);
+		else
+			fprintf(f, "code %d: %llu", -k,
+				(unsigned long long)r->err_codes[k]);
+	}
+	if (r->err_codes[0] != 0)
+		fprintf(f, "%snot sent, timed out or lost %llu",
+			n++ ? ", " : " (", (unsigned long long)r->err_codes[0]);
+	if (n > 0)
+		fprintf(f, ")");
+}
+
 static double
 us(uint64_t ns)
 {
@@ -180,7 +229,9 @@ bench_report_text(FILE *f, const struct bench_env *e,
 				us(bench_hist_percentile(h, pcts[j])));
 		fprintf(f, " %9.1f\n", us(h->total ? h->max : 0));
 	}
-	fprintf(f, "errors     : %llu\n", (unsigned long long)r->errors);
+	fprintf(f, "errors     : %llu", (unsigned long long)r->errors);
+	err_breakdown(f, r);
+	fprintf(f, "\n");
 }
 
 static void
@@ -290,6 +341,13 @@ bench_report_json(FILE *f, const struct bench_env *e,
 	json_str(f, r->note);
 	fprintf(f, ",\n  \"error\": ");
 	json_str(f, r->error);
+	fprintf(f, ",\n  \"error_codes\": {");
+	for (i = 0, n = 0; i < BENCH_NCODES; i++)
+		if (r->err_codes[i] != 0)
+			fprintf(f, "%s\"%d\": %llu", n++ ? ", " : "",
+				i == 0 ? 0 : -i,
+				(unsigned long long)r->err_codes[i]);
+	fprintf(f, "}");
 	fprintf(f,
 		",\n  \"results\": {\"measured_s\": %.6f, \"errors\": %llu, \"ops\": %llu, \"histograms\": [",
 		r->measured_s, (unsigned long long)r->errors,

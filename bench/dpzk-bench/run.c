@@ -131,6 +131,18 @@ void
 bench_count_error(struct bench_client *c)
 {
 	atomic_fetch_add_explicit(&c->errors, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->run->err_codes[0], 1,
+				  memory_order_relaxed);
+}
+
+void
+bench_count_rc(struct bench_client *c, int rc)
+{
+	int k = rc < 0 && -rc < BENCH_NCODES ? -rc : 0;
+
+	atomic_fetch_add_explicit(&c->errors, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&c->run->err_codes[k], 1,
+				  memory_order_relaxed);
 }
 
 /* ------------------------------------------------------- sync helpers */
@@ -453,6 +465,8 @@ run_merge(struct bench_run *r, struct bench_results *res)
 	}
 	for (s = 0; s < r->nsec && res->per_sec != NULL; s++)
 		res->per_sec[s] += r->shared_per_sec[s];
+	for (i = 0; i < BENCH_NCODES; i++)
+		res->err_codes[i] = atomic_load(&r->err_codes[i]);
 	res->ops = res->hist[0].total;
 	res->warmup_secs = (int)ceil(r->cfg->warmup_s);
 }

@@ -78,7 +78,7 @@ op_done(void *arg, int rc, const struct bench_reply *rep)
 		if (s->hist > 0)
 			bench_record(c, s->hist, s->start, now);
 	} else {
-		bench_count_error(c);
+		bench_count_rc(c, rc);
 	}
 	if (st->open) {
 		struct bench_worker *w = &r->workers[c->id % r->nworkers];
