@@ -67,7 +67,15 @@ path_valid(const char *s, size_t len)
 	uint32_t last = '/';
 	for (size_t i = 1; i < len;) {
 		uint32_t c;
-		size_t n = utf8_next(p + i, len - i, &c);
+		size_t n;
+		unsigned char b = p[i];
+		/* fast path: printable ASCII other than '/' and '.' */
+		if (b > 0x2f && b < 0x7f) {
+			last = b;
+			i++;
+			continue;
+		}
+		n = utf8_next(p + i, len - i, &c);
 		if (n == 0)
 			return false;
 		if (c == 0)

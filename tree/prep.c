@@ -177,11 +177,20 @@ pchg_applied(struct tree *t, int64_t zxid)
 	}
 }
 
+static void
+unmark_closing(void *arg, struct hlink *l)
+{
+	(void)arg;
+	((struct tsess *)l)->closing = false;
+}
+
 void
 tree_prep_abort(struct tree *t)
 {
 	pchg_applied(t, INT64_MAX);
-	/* also forget "closing" marks: those closeSessions will not apply */
+	/* the closeSessions prepped will not apply either (a new leader
+	 * decides again); O(sessions), but only on a leadership change */
+	dict_foreach(&t->sessions, unmark_closing, NULL);
 }
 
 void

@@ -631,6 +631,8 @@ tree_load_feed(struct tree_load *ld, const void *data, size_t n)
 {
 	if (ld->err != 0)
 		return ld->err;
+	if (n == 0)
+		return 0;
 	if (ld->len + n > ld->cap) {
 		size_t nc = ld->cap ? ld->cap : SER_BUF;
 		while (nc < ld->len + n)

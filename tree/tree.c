@@ -40,6 +40,12 @@ node_find(struct tree *t, const char *path, size_t len)
 	return (struct tnode *)dict_find(&t->nodes, path, (uint32_t)len, h);
 }
 
+void
+tree_prefetch(struct tree *t, const void *path, size_t len, int stage)
+{
+	dict_prefetch(&t->nodes, dict_hash(path, len), stage);
+}
+
 struct tsess *
 sess_find(struct tree *t, int64_t id)
 {
@@ -298,6 +304,7 @@ tree_create(const struct tree_opts *o)
 	t->opts.super_digest = t->super_digest;
 	arena_init(&t->arena, o->arena_mode, o->arena_chunk, o->arena_max);
 	dict_init(&t->nodes, offsetof(struct tnode, path), &t->hash_bytes);
+	t->nodes.presize = o->expected_nodes;
 	dict_init(&t->acls, offsetof(struct tacl, key), &t->hash_bytes);
 	dict_init(&t->sessions, offsetof(struct tsess, id), &t->hash_bytes);
 	dict_init(&t->wpaths, offsetof(struct wpath, path), &t->hash_bytes);

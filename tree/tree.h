@@ -82,11 +82,13 @@ typedef void tree_event_fn(void *arg, int64_t session_id,
 
 struct tree_opts {
 	enum tree_arena_mode arena_mode;
-	size_t arena_chunk; /* bytes mapped at a time; 0 = 32 MiB.  Rounded
-			     * up to the hugepage size. */
-	size_t arena_max;   /* cap on mapped bytes; 0 = no cap */
-	bool ttl_enabled;   /* zookeeper.extendedTypesEnabled: createTTL
-			     * and the TTL modes (else UNIMPLEMENTED) */
+	size_t arena_chunk;    /* bytes mapped at a time; 0 = 32 MiB.  Rounded
+				* up to the hugepage size. */
+	size_t arena_max;      /* cap on mapped bytes; 0 = no cap */
+	size_t expected_nodes; /* sizes the path table up front so it never
+				* has to grow (0 = start small) */
+	bool ttl_enabled;      /* zookeeper.extendedTypesEnabled: createTTL
+				* and the TTL modes (else UNIMPLEMENTED) */
 	const char *super_digest;	 /* "super:<base64 sha1>" as in
 					  * zookeeper.DigestAuthenticationProvider.
 					  * superDigest, or NULL */
@@ -242,6 +244,16 @@ int tree_apply(struct tree *t, const struct proto_txn *txn,
 int tree_read(struct tree *t, const struct tree_client *c,
 	      const struct proto_request *req, struct proto_response *resp,
 	      int32_t *zerr, struct proto_scratch *s);
+
+/*
+ * Optional, for bursts of reads (DPDK's l3fwd style): a random znode lookup
+ * is two dependent DRAM misses (hash bucket, then znode).  Calling
+ * tree_prefetch(t, path, len, 0) for every request of a burst, then
+ * tree_prefetch(..., 1) for every one, then serving them, overlaps those
+ * misses across the burst.  Stage 0 prefetches the bucket; stage 1 reads it
+ * (cached by then) and prefetches the znode.  Never changes anything.
+ */
+void tree_prefetch(struct tree *t, const void *path, size_t len, int stage);
 
 /* Removes every watch of a session (connection closed or session gone).
  * Returns the number removed. */

@@ -65,6 +65,7 @@ struct dict {
 	size_t used[2];
 	long rehash;	 /* next bucket of tab[0] to move; -1 = not rehashing */
 	size_t key_off;	 /* key bytes at (char *)link + key_off */
+	size_t presize;	 /* first table size (expected entries) */
 	uint64_t *bytes; /* accounting */
 };
 
@@ -77,6 +78,7 @@ struct hlink *dict_find(struct dict *d, const void *key, uint32_t klen,
 int dict_add(struct dict *d, struct hlink *link);
 void dict_del(struct dict *d, struct hlink *link);
 int dict_step(struct dict *d, unsigned n);
+void dict_prefetch(const struct dict *d, uint32_t hash, int stage);
 size_t dict_count(const struct dict *d);
 /* Calls fn for every entry (no changes to d during the walk). */
 void dict_foreach(struct dict *d, void (*fn)(void *arg, struct hlink *l),
