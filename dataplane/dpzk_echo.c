@@ -4,6 +4,11 @@
  * datagram to the client port (2181 unless --client_port says otherwise)
  * goes back to its sender unchanged.
  *
+ * A datagram that starts with "DPZKRELAY", a 4-byte IPv4 address and a
+ * 2-byte port (big-endian) is not echoed but its remainder is sent to that
+ * address and port: the integration test uses it to make one server talk
+ * to another it has never heard from (ARP resolution, queued packets).
+ *
  * Why it exists: it is the "raw round trip" floor that the benchmarks
  * compare dpzk-server against (same EAL, port, loop and packet path, no
  * session layer), the dataplane's integration test target, and the
@@ -12,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "dataplane/dp.h"
 
@@ -49,12 +55,26 @@ on_shutdown(struct dp_lcore *lc, void *arg)
 	fflush(stdout);
 }
 
+#define RELAY_MAGIC "DPZKRELAY"
+#define RELAY_HDR   (sizeof(RELAY_MAGIC) - 1 + 6)
+
 static void
 echo(struct dp_lcore *lc, void *arg, const struct dp_udp_meta *m,
      const uint8_t *payload, uint16_t len, struct rte_mbuf *mb)
 {
 	(void)arg;
 	(void)mb;
+	if (len >= RELAY_HDR &&
+	    memcmp(payload, RELAY_MAGIC, sizeof(RELAY_MAGIC) - 1) == 0) {
+		const uint8_t *a = payload + sizeof(RELAY_MAGIC) - 1;
+		uint32_t ip = (uint32_t)a[0] << 24 | (uint32_t)a[1] << 16 |
+			      (uint32_t)a[2] << 8 | a[3];
+		uint16_t port = (uint16_t)(a[4] << 8 | a[5]);
+
+		dp_udp_send1(lc, ip, port, m->dst_port, payload + RELAY_HDR,
+			     (uint16_t)(len - RELAY_HDR));
+		return;
+	}
 	dp_udp_send1(lc, m->src_ip, m->src_port, m->dst_port, payload, len);
 }
 

@@ -11,6 +11,11 @@
                                        kernel's neighbour table); print the
                                        drop reasons expected as JSON
 
+  dp_probe.py relay VIA_IP TO_IP       ask dpzk-echo at VIA_IP to send a
+                                       datagram to dpzk-echo at TO_IP, which
+                                       sends it back to us; exit 0 when it
+                                       arrives (bounded: 5 tries, 1 s each)
+
 Runs inside the test's network namespace; sends only on IFACE, only to an
 address of that namespace.  Bounded: COUNT <= 100, one pass.
 """
@@ -118,9 +123,32 @@ def malformed(iface, dst_ip, count):
     print(json.dumps({k: count for k in frames}))
 
 
+def relay(via, to):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.bind(("198.18.0.1", 0))
+    s.settimeout(1.0)
+    me, port = s.getsockname()
+    inner = b"DPZKRELAY" + socket.inet_aton(me) + struct.pack("!H", port) + \
+        b"relayed-hello"
+    outer = b"DPZKRELAY" + socket.inet_aton(to) + struct.pack("!H", 2181) + inner
+    for _ in range(5):
+        s.sendto(outer, (via, 2181))
+        try:
+            data, src = s.recvfrom(2048)
+        except socket.timeout:
+            continue
+        if data == b"relayed-hello" and src[0] == to:
+            print("relayed via %s and %s" % (via, to))
+            return 0
+    print("no relayed datagram")
+    return 1
+
+
 def main():
     if len(sys.argv) == 4 and sys.argv[1] == "telemetry":
         print(json.dumps(telemetry(sys.argv[2], sys.argv[3])))
+    elif len(sys.argv) == 4 and sys.argv[1] == "relay":
+        sys.exit(relay(sys.argv[2], sys.argv[3]))
     elif len(sys.argv) == 5 and sys.argv[1] == "malformed":
         malformed(sys.argv[2], sys.argv[3], sys.argv[4])
     else:
