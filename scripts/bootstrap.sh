@@ -26,7 +26,8 @@ say() { printf 'bootstrap: %s\n' "$*"; }
 # Packages the build, the tests and the demo need.
 pkgs=(meson ninja-build pkg-config gcc make git python3 iproute2 procps
 	dpdk dpdk-dev libdpdk-dev liburing-dev libhugetlbfs-dev libcmocka-dev
-	libsodium-dev libedit-dev clang-format util-linux e2fsprogs)
+	libsodium-dev libedit-dev clang-format util-linux e2fsprogs bc
+	libssl-dev iputils-ping)
 # shellcheck disable=SC2206
 pkgs+=(${DPZK_EXTRA_PKGS:-})
 

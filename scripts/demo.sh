@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# demo.sh — the main job, and the first thing a new user runs:
+#
+#   1. bootstrap: Debian packages, hugepages, build (idempotent);
+#   2. the floor: a minimal DPDK UDP echo (dpzk-echo) in a private test
+#      network, 10,000 round trips from a kernel UDP client;
+#   3. dpzk-server in a private test network (net_tap, 198.18.0.0/24):
+#      a scripted zkCli-style session with dpzk-cli (create, get, watch,
+#      ephemeral, sequential, multi-free recipes), a restart that recovers
+#      from the log, and a latency sample: getData and setData p50/p99/p99.9
+#      over 10,000 ops each, printed beside the floor;
+#   4. everything it started is stopped, also on failure or Ctrl-C.
+#
+#   scripts/demo.sh [--ops N] [--keep]     (--keep leaves the network up)
+# Needs root (network namespaces, DPDK); re-runs itself with sudo.
+set -uo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	command -v sudo >/dev/null 2>&1 && exec sudo -E "$0" "$@"
+	echo "demo.sh: needs root (network namespaces, DPDK, hugepages)" >&2
+	exit 1
+fi
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+ops=10000 keep=0
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--ops) ops=$2; shift ;;
+	--keep) keep=1 ;;
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	*) echo "demo.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+scripts/bootstrap.sh || exit 1
+
+B=$top/build
+T=$top/scripts/testnet.sh
+SERVER=$B/mgmt/dpzk-server
+CLI=$B/client/dpzk-cli
+ECHO=$B/dataplane/dpzk-echo
+RTT=$B/tests/dataplane/dp-udp-rtt
+for f in "$SERVER" "$CLI" "$ECHO" "$RTT"; do
+	[ -x "$f" ] || { echo "demo.sh: $f was not built" >&2; exit 1; }
+done
+data=$(mktemp -d /var/tmp/dpzk-demo.XXXXXX)
+nets=()
+cleanup() {
+	if [ "$keep" -eq 0 ]; then
+		for n in "${nets[@]}"; do
+			DPZK_TESTNET=$n "$T" down >/dev/null 2>&1
+		done
+		rm -rf "$data"
+	else
+		echo "demo.sh: left up: ${nets[*]} (data in $data); stop with: scripts/testnet.sh down --name NAME"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, kernel $(uname -r)"
+echo "dpzk $(git rev-parse --short HEAD 2>/dev/null || echo '?'), DPDK $(pkg-config --modversion libdpdk), hugepages reserved: $(cat /proc/sys/vm/nr_hugepages)"
+
+step "the floor: raw UDP round trip through net_tap to a minimal DPDK echo"
+n=$("$T" up 1 --bin "$ECHO" --idle adaptive --timeout 60) || exit 1
+nets+=("$n")
+export DPZK_TESTNET=$n
+ip=$("$T" ip 1)
+"$T" exec "$RTT" "$ip" 2181 1000 100 200 >/dev/null
+floor=$("$T" exec "$RTT" "$ip" 2181 "$ops" 100 200)
+echo "$floor"
+floor_p50=$(echo "$floor" | sed -n 's/.*p50 \([0-9.]*\).*/\1/p')
+"$T" down >/dev/null 2>&1
+nets=()
+
+step "dpzk-server in a private test network (net_tap), durable log in $data"
+n=$("$T" up 1 --bin "$SERVER" --idle adaptive --timeout 60 -- \
+	--data_dir="$data/{i}" --session_timeout_min_ms=2000) || exit 1
+nets+=("$n")
+export DPZK_TESTNET=$n
+ip=$("$T" ip 1)
+srv="$ip:2181"
+sed -n 's/^dpzk-server: /  server: /p' "$("$T" log 1)"
+run() {
+	printf '\033[2m$ dpzk-cli -s %s %s\033[0m\n' "$srv" "$*"
+	timeout 20 "$T" exec "$CLI" -s "$srv" "$@" 2>&1 | sed 's/^/  /'
+}
+
+step "a scripted session (zkCli-style)"
+run create /demo "hello dpzk"
+run create /demo/config "v1"
+run create -s /demo/job- "first"
+run create -s /demo/job- "second"
+run ls /demo
+run get -s /demo/config
+run set /demo/config "v2"
+run get /demo/config
+run set -v 0 /demo/config "stale"
+run delete /demo
+run create -e /demo/leader "me"
+echo "  (the ephemeral /demo/leader went away with the one-shot CLI's session:)"
+run ls /demo
+run whoami
+
+step "restart: SIGTERM, start again, the data is recovered from the log"
+"$T" stop 1 >/dev/null 2>&1
+"$T" start 1 >/dev/null 2>&1 || { echo "restart failed"; exit 1; }
+sed -n 's/^dpzk-server: recovered/  server: recovered/p' "$("$T" log 1)" | tail -1
+run get -s /demo/config
+run ls /demo
+
+step "latency sample: $ops getData + $ops setData (100 bytes, one at a time, durable)"
+lat=$(timeout 600 "$T" exec "$CLI" -s "$srv" --latency "$ops" /demo/config 2>&1 | grep -E '^(getData|setData)')
+echo "$lat"
+dsync=$(python3 - "$data" <<'PY'
+import os, sys, time
+p = os.path.join(sys.argv[1], "dsync-probe")
+fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_DIRECT | os.O_DSYNC, 0o600)
+import mmap
+buf = mmap.mmap(-1, 4096)
+lat = []
+for i in range(300):
+    t = time.perf_counter_ns(); os.pwrite(fd, buf, 0); lat.append(time.perf_counter_ns() - t)
+os.close(fd); os.unlink(p)
+lat.sort(); print("%.1f" % (lat[len(lat)//2] / 1000))
+PY
+)
+g50=$(echo "$lat" | sed -n 's/^getData.*p50=\([0-9.]*\)us.*/\1/p')
+s50=$(echo "$lat" | sed -n 's/^setData.*p50=\([0-9.]*\)us.*/\1/p')
+echo
+printf '  %-34s %10s\n' "floor: raw UDP round trip p50" "${floor_p50}us"
+printf '  %-34s %10s\n' "floor: 4 KiB O_DIRECT|O_DSYNC p50" "${dsync}us"
+if [ -n "$g50" ] && [ -n "$floor_p50" ]; then
+	printf '  %-34s %10s  (%.2fx the round trip)\n' "dpzk getData p50" "${g50}us" \
+		"$(echo "$g50 / $floor_p50" | bc -l)"
+	printf '  %-34s %10s  (%.2fx round trip + O_DSYNC write)\n' "dpzk setData p50" "${s50}us" \
+		"$(echo "$s50 / ($floor_p50 + $dsync)" | bc -l)"
+fi
+
+step "server counters (mntr over UDP)"
+"$T" exec "$top/scripts/dpzk-4lw" "$ip" mntr | grep -E 'zk_(znode_count|packets|num_alive|dpzk_latency|dpzk_requests|dpzk_writes|dpzk_drop|dpzk_durability|dpzk_arena)' | sed 's/^/  /'
+
+step "done: stopping the test network"
