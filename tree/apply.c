@@ -44,7 +44,7 @@ apply_create(struct tree *t, const struct proto_txn_hdr *h,
 	size_t len = x->path.len < 0 ? 0 : (size_t)x->path.len;
 	int64_t zxid = h->zxid;
 	r->path = x->path;
-	if (len < 2) {
+	if (len < 2 || !path_valid(path, len)) {
 		r->err = PROTO_ZBADARGUMENTS;
 		return 0;
 	}
@@ -361,9 +361,24 @@ tree_apply(struct tree *t, const struct proto_txn *txn,
 	case PROTO_OP_MULTI: {
 		int32_t n = txn->multi.n < 0 ? 0 : txn->multi.n;
 		bool failed = false;
-		for (int32_t i = 0; i < n; i++)
-			if (txn->multi.ops[i].hdr.type == PROTO_OP_ERROR)
+		for (int32_t i = 0; i < n; i++) {
+			switch (txn->multi.ops[i].hdr.type) {
+			case PROTO_OP_ERROR:
 				failed = true;
+				break;
+			case PROTO_OP_CREATE:
+			case PROTO_OP_CREATE2:
+			case PROTO_OP_CREATECONTAINER:
+			case PROTO_OP_CREATETTL:
+			case PROTO_OP_DELETE:
+			case PROTO_OP_DELETECONTAINER:
+			case PROTO_OP_SETDATA:
+			case PROTO_OP_CHECK:
+				break;
+			default:
+				return -EINVAL; /* before changing anything */
+			}
+		}
 		struct proto_multi_result *mr = NULL;
 		if (n > 0 && sc != NULL)
 			mr = proto_scratch_alloc(sc, sizeof(*mr) * (size_t)n);

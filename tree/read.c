@@ -244,6 +244,11 @@ read_one(struct tree *t, const struct tree_client *c,
 		if (!path_valid(path, len))
 			break;
 		n = node_find(t, path, len);
+		/* READ is checked when the node exists (and then a denied
+		 * exists arms nothing), as ZooKeeper 3.9 does */
+		if (n != NULL &&
+		    (*zerr = acl_check(t, n->acl, PROTO_PERM_READ, c)) != 0)
+			return 0;
 		if (q->watch) {
 			rc = watch_add(t, sid, WT_DATA, WM_STANDARD, path, len);
 			if (rc != 0)
