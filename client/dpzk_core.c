@@ -140,6 +140,8 @@ pending_append(struct dpzk_handle *zh, struct dpzk_pending *p)
 		zh->ph = p;
 	zh->pt = p;
 	zh->npending++;
+	if (zh->unsent == NULL && !p->sent)
+		zh->unsent = p;
 }
 
 static void
@@ -152,6 +154,8 @@ pending_unlink(struct dpzk_handle *zh, struct dpzk_pending *prev,
 		zh->ph = p->next;
 	if (zh->pt == p)
 		zh->pt = prev;
+	if (zh->unsent == p)
+		zh->unsent = p->next;
 	p->next = NULL;
 	zh->npending--;
 }
@@ -162,7 +166,7 @@ fail_all(struct dpzk_handle *zh, int rc)
 {
 	struct dpzk_pending *p = zh->ph, *n;
 
-	zh->ph = zh->pt = NULL;
+	zh->ph = zh->pt = zh->unsent = NULL;
 	zh->npending = 0;
 	for (; p; p = n) {
 		n = p->next;
@@ -174,33 +178,25 @@ fail_all(struct dpzk_handle *zh, int rc)
 /* Sending                                                             */
 /* ------------------------------------------------------------------ */
 
+/* Sends queued requests, oldest first, while the channel takes them
+ * (-EAGAIN: window full, the rest waits for acks).  zh->unsent is the
+ * first request not yet on this connection, so this is O(new requests). */
 static void
 flush_sends(struct dpzk_handle *zh)
 {
-	struct dpzk_pending *p, *prev = NULL, *n;
+	struct dpzk_pending *p;
 
 	if (!zh->chan_up)
 		return;
-	for (p = zh->ph; p; p = n) {
-		int rc;
+	for (p = zh->unsent; p; p = p->next) {
+		int rc = proto_chan_send(&zh->ch, PROTO_K_REQUEST, p->msg,
+					 p->len, zh->now);
 
-		n = p->next;
-		if (p->sent) {
-			prev = p;
-			continue;
-		}
-		rc = proto_chan_send(&zh->ch, PROTO_K_REQUEST, p->msg, p->len,
-				     zh->now);
-		if (rc == -EAGAIN || rc == -ETIMEDOUT)
-			return;
-		if (rc < 0) {
-			pending_unlink(zh, prev, p);
-			push_fail(zh, p, DPZK_ZBADARGUMENTS);
-			continue;
-		}
+		if (rc < 0)
+			break; /* -EAGAIN, or -ETIMEDOUT: reconnect soon */
 		p->sent = true;
-		prev = p;
 	}
+	zh->unsent = p;
 }
 
 int
@@ -210,8 +206,13 @@ dpzk_submit(struct dpzk_handle *zh, struct dpzk_pending *p)
 		dpzk_pending_free(p);
 		return DPZK_ZINVALIDSTATE;
 	}
+	if (p->len > PROTO_CHAN_MAX_MSG) {
+		dpzk_pending_free(p);
+		return DPZK_ZBADARGUMENTS;
+	}
 	zh->now = dpzk_now();
 	p->sent = false;
+	p->t_queued = zh->now;
 	pending_append(zh, p);
 	flush_sends(zh);
 	return DPZK_ZOK;
@@ -557,6 +558,7 @@ send_connect(struct dpzk_handle *zh)
 static void
 start_connect(struct dpzk_handle *zh, bool next)
 {
+	/* per server: a third of the session timeout, within [0.3 s, 2 s] */
 	uint64_t budget = timeout_ns(zh) / 3;
 
 	if (zh->terminal)
@@ -569,6 +571,8 @@ start_connect(struct dpzk_handle *zh, bool next)
 		zh->disconnected_since = zh->now;
 	if (next)
 		zh->cur = (zh->cur + 1) % zh->nservers;
+	if (budget > 2000 * MS)
+		budget = 2000 * MS;
 	if (budget < 300 * MS)
 		budget = 300 * MS;
 	zh->server_deadline = zh->now + budget;
@@ -589,8 +593,20 @@ start_connect(struct dpzk_handle *zh, bool next)
 static void
 prime_connection(struct dpzk_handle *zh)
 {
-	struct dpzk_pending *head = NULL, *tail = NULL, *p;
+	struct dpzk_pending *head = NULL, *tail = NULL, *p, *prev = NULL, *n;
 
+	/* a setWatches of an earlier connection that got no answer is
+	 * replaced by a fresh one */
+	for (p = zh->ph; p; p = n) {
+		n = p->next;
+		if (p->internal && (p->op == PROTO_OP_SETWATCHES ||
+				    p->op == PROTO_OP_SETWATCHES2)) {
+			pending_unlink(zh, prev, p);
+			dpzk_pending_free(p);
+			continue;
+		}
+		prev = p;
+	}
 	for (int i = 0; i < zh->nauths; i++) {
 		struct proto_request q = {.type = PROTO_OP_AUTH};
 		bool queued = false;
@@ -675,6 +691,7 @@ prime_connection(struct dpzk_handle *zh)
 	}
 	for (p = zh->ph; p; p = p->next)
 		p->sent = false;
+	zh->unsent = head ? head : zh->ph;
 	if (head) {
 		int n = 0;
 
@@ -864,22 +881,30 @@ dispatch(struct dpzk_handle *zh)
 /* The loop                                                            */
 /* ------------------------------------------------------------------ */
 
+/* Requests that waited a whole session timeout without any server: the
+ * session has most likely expired; give them back (CONNECTIONLOSS) while
+ * the handle keeps trying to reconnect. */
 static void
 fail_stale_while_disconnected(struct dpzk_handle *zh)
 {
 	struct dpzk_pending *p = zh->ph, *prev = NULL, *n;
 	uint64_t t = timeout_ns(zh);
 
-	if (zh->disconnected_since == 0 || zh->now - zh->disconnected_since < t)
+	if (zh->disconnected_since == 0)
 		return;
-	/* No server for a whole session timeout: the session has most
-	 * likely expired; give the requests back. */
 	for (; p; p = n) {
+		uint64_t since = p->t_queued > zh->disconnected_since
+					 ? p->t_queued
+					 : zh->disconnected_since;
+
 		n = p->next;
+		if (p->internal || zh->now - since < t) {
+			prev = p;
+			continue;
+		}
 		pending_unlink(zh, prev, p);
 		push_fail(zh, p, DPZK_ZCONNECTIONLOSS);
 	}
-	zh->disconnected_since = zh->now;
 }
 
 int
@@ -947,9 +972,15 @@ dpzk_next_deadline(const struct dpzk_handle *zh)
 		d = zh->connect_next;
 		if (zh->server_deadline < d)
 			d = zh->server_deadline;
-		if (zh->ph && zh->disconnected_since &&
-		    zh->disconnected_since + t < d)
-			d = zh->disconnected_since + t;
+		for (const struct dpzk_pending *p = zh->ph;
+		     p && zh->disconnected_since; p = p->next) {
+			uint64_t since = p->t_queued > zh->disconnected_since
+						 ? p->t_queued
+						 : zh->disconnected_since;
+
+			if (!p->internal && since + t < d)
+				d = since + t;
+		}
 	}
 	return d;
 }

@@ -114,6 +114,7 @@ struct dpzk_handle {
 
 	int32_t next_xid;
 	struct dpzk_pending *ph, *pt;
+	struct dpzk_pending *unsent; /* first pending not sent on this conn */
 	int npending;
 	struct dpzk_cq *qh, *qt;
 	struct dpzk_wreg *w;

@@ -75,6 +75,10 @@ struct fakesrv {
 	uint64_t now;
 
 	uint64_t pings, connects, requests, rx_dups;
+	uint64_t ops[128];  /* requests per opcode (+ 16 for negative) */
+	char pwatch[8][64]; /* addWatch paths */
+	int pmode[8];
+	int npw;
 };
 
 static uint64_t
@@ -186,6 +190,113 @@ send_event(struct fakesrv *fs, int type, const char *path)
 	proto_chan_send(&fs->ch, PROTO_K_EVENT, fs->out, w.len, fs->now);
 }
 
+/* Persistent (mode 0: the node) and recursive (mode 1: the subtree)
+ * watches of the single client; recursive ones skip child events. */
+static void
+fire_persistent(struct fakesrv *fs, int type, const char *path)
+{
+	for (int i = 0; i < fs->npw; i++) {
+		const char *w = fs->pwatch[i];
+		size_t n = strlen(w);
+		bool hit;
+
+		if (fs->pmode[i] == 0)
+			hit = strcmp(w, path) == 0;
+		else
+			hit = type != PROTO_EV_NODE_CHILDREN_CHANGED &&
+			      (strcmp(w, path) == 0 || strcmp(w, "/") == 0 ||
+			       (strncmp(path, w, n) == 0 && path[n] == '/'));
+		if (hit) {
+			send_event(fs, type, path);
+			return;
+		}
+	}
+}
+
+static struct fnode *
+node_new(struct fakesrv_shared *sh, struct proto_view path,
+	 struct proto_view data)
+{
+	struct fnode *n = NULL;
+
+	for (int i = 0; i < MAXNODES && !n; i++)
+		if (sh->nodes[i].path == NULL)
+			n = &sh->nodes[i];
+	if (n == NULL)
+		return NULL;
+	n->path = strndup((const char *)path.p, (size_t)path.len);
+	n->len = data.len;
+	n->data = malloc(data.len > 0 ? (size_t)data.len : 1);
+	if (data.len > 0)
+		memcpy(n->data, data.p, (size_t)data.len);
+	n->version = 0;
+	n->czxid = n->mzxid = sh->zxid;
+	n->watched = false;
+	return n;
+}
+
+/* multi: check every op first (all or nothing), then apply. */
+static void
+do_multi(struct fakesrv *fs, const struct proto_request *q,
+	 struct proto_response *a)
+{
+	static struct proto_multi_result res[32];
+	struct fakesrv_shared *sh = fs->sh;
+	int fail = -1, ferr = 0;
+
+	a->multi.n = q->multi.n > 32 ? 32 : q->multi.n;
+	a->multi.r = res;
+	for (int i = 0; i < a->multi.n && fail < 0; i++) {
+		const struct proto_request *o = &q->multi.ops[i];
+		struct fnode *n = node_find(sh, o->path);
+
+		if (o->type == PROTO_OP_CREATE || o->type == PROTO_OP_CREATE2) {
+			if (n)
+				ferr = PROTO_ZNODEEXISTS;
+		} else if (n == NULL) {
+			ferr = PROTO_ZNONODE;
+		} else if (o->version != -1 && o->version != n->version) {
+			ferr = PROTO_ZBADVERSION;
+		}
+		if (ferr)
+			fail = i;
+	}
+	for (int i = 0; i < a->multi.n; i++) {
+		const struct proto_request *o = &q->multi.ops[i];
+		struct proto_multi_result *m = &res[i];
+		struct fnode *n;
+
+		memset(m, 0, sizeof(*m));
+		if (fail >= 0) {
+			m->type = PROTO_OP_ERROR;
+			m->err = i < fail ? 0 : i == fail ? ferr : -2;
+			continue;
+		}
+		m->type = o->type;
+		n = node_find(sh, o->path);
+		if (o->type == PROTO_OP_CREATE || o->type == PROTO_OP_CREATE2) {
+			++sh->zxid;
+			node_new(sh, o->path, o->data);
+			m->path = o->path;
+		} else if (o->type == PROTO_OP_DELETE) {
+			++sh->zxid;
+			free(n->path);
+			free(n->data);
+			memset(n, 0, sizeof(*n));
+		} else if (o->type == PROTO_OP_SETDATA) {
+			free(n->data);
+			n->len = o->data.len;
+			n->data = malloc(o->data.len > 0 ? (size_t)o->data.len
+							 : 1);
+			if (o->data.len > 0)
+				memcpy(n->data, o->data.p, (size_t)o->data.len);
+			n->version++;
+			n->mzxid = ++sh->zxid;
+			stat_of(n, &m->stat);
+		}
+	}
+}
+
 static void
 deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 {
@@ -211,6 +322,8 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 	}
 	memset(&a, 0, sizeof(a));
 	a.type = h.type;
+	if (h.type + 16 >= 0 && h.type + 16 < 128)
+		fs->ops[h.type + 16]++;
 	pthread_mutex_lock(&sh->mu);
 	n = q.path.p ? node_find(sh, q.path) : NULL;
 	switch (h.type) {
@@ -220,21 +333,13 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 			err = PROTO_ZNODEEXISTS;
 			break;
 		}
-		for (int i = 0; i < MAXNODES && !n; i++)
-			if (sh->nodes[i].path == NULL)
-				n = &sh->nodes[i];
+		++sh->zxid;
+		n = node_new(sh, q.path, q.data);
 		if (n == NULL) {
 			err = PROTO_ZSYSTEMERROR;
 			break;
 		}
-		n->path = strndup((const char *)q.path.p, (size_t)q.path.len);
-		n->len = q.data.len;
-		n->data = malloc(q.data.len > 0 ? (size_t)q.data.len : 1);
-		if (q.data.len > 0)
-			memcpy(n->data, q.data.p, (size_t)q.data.len);
-		n->version = 0;
-		n->czxid = n->mzxid = ++sh->zxid;
-		n->watched = false;
+		fire_persistent(fs, PROTO_EV_NODE_CREATED, n->path);
 		a.path = q.path;
 		stat_of(n, &a.stat);
 		break;
@@ -270,6 +375,9 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 			/* the event goes out before the reply */
 			n->watched = false;
 			send_event(fs, PROTO_EV_NODE_DATA_CHANGED, n->path);
+		} else {
+			fire_persistent(fs, PROTO_EV_NODE_DATA_CHANGED,
+					n->path);
 		}
 		stat_of(n, &a.stat);
 		break;
@@ -316,6 +424,18 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 	}
 	case PROTO_OP_SYNC:
 		a.path = q.path;
+		break;
+	case PROTO_OP_ADDWATCH:
+		if (fs->npw < 8 && q.path.len < 64) {
+			memcpy(fs->pwatch[fs->npw], q.path.p,
+			       (size_t)q.path.len);
+			fs->pwatch[fs->npw][q.path.len] = '\0';
+			fs->pmode[fs->npw++] = q.mode;
+		}
+		a.number = 0;
+		break;
+	case PROTO_OP_MULTI:
+		do_multi(fs, &q, &a);
 		break;
 	case PROTO_OP_AUTH:
 	case PROTO_OP_SETWATCHES:
@@ -565,6 +685,14 @@ uint64_t
 fakesrv_retransmits(const struct fakesrv *fs)
 {
 	return __atomic_load_n(&fs->ch.st.tx_retransmits, __ATOMIC_RELAXED);
+}
+
+uint64_t
+fakesrv_op_count(const struct fakesrv *fs, int op)
+{
+	if (op + 16 < 0 || op + 16 >= 128)
+		return 0;
+	return __atomic_load_n(&fs->ops[op + 16], __ATOMIC_RELAXED);
 }
 
 uint64_t

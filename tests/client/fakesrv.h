@@ -40,5 +40,7 @@ uint64_t fakesrv_connects(const struct fakesrv *fs);
 uint64_t fakesrv_requests(const struct fakesrv *fs);
 uint64_t fakesrv_retransmits(const struct fakesrv *fs);
 uint64_t fakesrv_rx_dups(const struct fakesrv *fs);
+/* Requests received with this opcode. */
+uint64_t fakesrv_op_count(const struct fakesrv *fs, int op);
 
 #endif

@@ -265,10 +265,10 @@ test_idle_session_pings(void **state)
 	int len = sizeof(buf);
 
 	(void)state;
-	fakesrv_set_max_timeout(fs, 300);
+	fakesrv_set_max_timeout(fs, 600);
 	zh = connect_to(fakesrv_addr(fs), 10000, NULL);
-	assert_int_equal(dpzk_recv_timeout(zh), 300);
-	end = dpzk_now() + 700 * 1000000ull;
+	assert_int_equal(dpzk_recv_timeout(zh), 600);
+	end = dpzk_now() + 1300 * 1000000ull;
 	while (dpzk_now() < end)
 		dpzk_poll_once(zh, 50);
 	assert_true(fakesrv_pings(fs) >= 3);
@@ -332,6 +332,151 @@ test_failover_keeps_session_and_retries(void **state)
 	assert_string_equal(dpzk_current_server(zh), fakesrv_addr(other));
 	assert_int_equal(dpzk_client_id(zh)->session_id, sid);
 	assert_int_equal(fakesrv_connects(other), 1);
+	dpzk_close(zh);
+	fakesrv_stop(a);
+	fakesrv_stop(b);
+	fakesrv_shared_free(sh);
+}
+
+struct evlog {
+	int n;
+	int type[16];
+	char path[16][64];
+};
+
+static void
+ev_watcher(struct dpzk_handle *zh, int type, int state, const char *path,
+	   void *ctx)
+{
+	struct evlog *l = ctx;
+
+	(void)zh;
+	(void)state;
+	if (type == DPZK_SESSION_EVENT || l->n >= 16)
+		return;
+	l->type[l->n] = type;
+	snprintf(l->path[l->n], sizeof(l->path[0]), "%s", path);
+	l->n++;
+}
+
+static void
+test_recursive_watch_sees_descendants(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct evlog l = {0};
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+
+	(void)state;
+	dpzk_create(zh, "/rw", NULL, -1, NULL, 0, 0, NULL, 0, NULL);
+	assert_int_equal(dpzk_add_watch(zh, "/rw",
+					DPZK_ADD_WATCH_PERSISTENT_RECURSIVE,
+					ev_watcher, &l),
+			 DPZK_ZOK);
+	assert_int_equal(
+		dpzk_create(zh, "/rw/a", "1", 1, NULL, 0, 0, NULL, 0, NULL),
+		DPZK_ZOK);
+	assert_int_equal(dpzk_set(zh, "/rw/a", "2", 1, -1, NULL), DPZK_ZOK);
+	assert_int_equal(dpzk_set(zh, "/rw/a", "3", 1, -1, NULL), DPZK_ZOK);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(l.type[0], DPZK_CREATED_EVENT);
+	assert_string_equal(l.path[0], "/rw/a");
+	assert_int_equal(l.type[2], DPZK_CHANGED_EVENT);
+	/* removed locally: the server's later events reach nobody */
+	assert_int_equal(dpzk_remove_watches(zh, "/rw",
+					     DPZK_WATCHER_PERSISTENT_RECURSIVE,
+					     ev_watcher, &l, 1),
+			 DPZK_ZOK);
+	assert_int_equal(dpzk_set(zh, "/rw/a", "4", 1, -1, NULL), DPZK_ZOK);
+	assert_int_equal(l.n, 3);
+	assert_int_equal(dpzk_remove_watches(zh, "/rw",
+					     DPZK_WATCHER_PERSISTENT_RECURSIVE,
+					     ev_watcher, &l, 1),
+			 DPZK_ZNOWATCHER);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_persistent_watch_stays_armed(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct evlog l = {0};
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+
+	(void)state;
+	dpzk_create(zh, "/pw", NULL, -1, NULL, 0, 0, NULL, 0, NULL);
+	assert_int_equal(dpzk_add_watch(zh, "/pw", DPZK_ADD_WATCH_PERSISTENT,
+					ev_watcher, &l),
+			 DPZK_ZOK);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(dpzk_set(zh, "/pw", "x", 1, -1, NULL),
+				 DPZK_ZOK);
+	assert_int_equal(l.n, 3);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_multi_results_per_op(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	struct dpzk_op ops[3];
+	struct dpzk_op_result res[3];
+	char p1[32];
+	struct dpzk_stat st;
+	char buf[8];
+	int len = sizeof(buf);
+
+	(void)state;
+	dpzk_create(zh, "/m", "0", 1, NULL, 0, 0, NULL, 0, NULL);
+	dpzk_create_op_init(&ops[0], "/m1", "a", 1, NULL, 0, p1, sizeof(p1));
+	dpzk_set_op_init(&ops[1], "/m", "b", 1, 0, &st);
+	dpzk_check_op_init(&ops[2], "/m", -1);
+	assert_int_equal(dpzk_multi(zh, 3, ops, res), DPZK_ZOK);
+	assert_string_equal(p1, "/m1");
+	assert_int_equal(res[0].err, 0);
+	assert_int_equal(st.version, 1);
+	assert_int_equal(dpzk_get(zh, "/m", 0, buf, &len, NULL), DPZK_ZOK);
+	assert_memory_equal(buf, "b", 1);
+	/* all or nothing: the second op fails, the first is not applied */
+	dpzk_create_op_init(&ops[0], "/m2", "a", 1, NULL, 0, NULL, 0);
+	dpzk_delete_op_init(&ops[1], "/nope", -1);
+	dpzk_set_op_init(&ops[2], "/m", "c", 1, -1, NULL);
+	assert_int_equal(dpzk_multi(zh, 3, ops, res), DPZK_ZNONODE);
+	assert_int_equal(res[0].err, 0);
+	assert_int_equal(res[1].err, DPZK_ZNONODE);
+	assert_int_equal(res[2].err, DPZK_ZRUNTIMEINCONSISTENCY);
+	assert_int_equal(dpzk_exists(zh, "/m2", 0, NULL), DPZK_ZNONODE);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
+test_auth_and_watches_replayed_on_new_server(void **state)
+{
+	struct fakesrv_shared *sh = fakesrv_shared_new();
+	struct fakesrv *a = fakesrv_start(sh), *b = fakesrv_start(sh);
+	struct fakesrv *cur, *other;
+	char hosts[160], buf[8];
+	int len = sizeof(buf);
+	struct dpzk_handle *zh;
+
+	(void)state;
+	fakesrv_set_max_timeout(a, 600);
+	fakesrv_set_max_timeout(b, 600);
+	snprintf(hosts, sizeof(hosts), "%s,%s", fakesrv_addr(a),
+		 fakesrv_addr(b));
+	zh = connect_to(hosts, 10000, NULL);
+	assert_int_equal(dpzk_add_auth(zh, "digest", "u:p", 3), DPZK_ZOK);
+	dpzk_create(zh, "/aw", "v", 1, NULL, 0, 0, NULL, 0, NULL);
+	assert_int_equal(dpzk_get(zh, "/aw", 1, buf, &len, NULL), DPZK_ZOK);
+	cur = strcmp(dpzk_current_server(zh), fakesrv_addr(a)) == 0 ? a : b;
+	other = cur == a ? b : a;
+	fakesrv_set_mute(cur, true);
+	assert_int_equal(dpzk_exists(zh, "/aw", 0, NULL), DPZK_ZOK);
+	assert_int_equal(fakesrv_op_count(other, 100 /* auth */), 1);
+	assert_int_equal(fakesrv_op_count(other, 101 /* setWatches */), 1);
 	dpzk_close(zh);
 	fakesrv_stop(a);
 	fakesrv_stop(b);
@@ -439,6 +584,10 @@ main(void)
 		cmocka_unit_test(test_idle_session_pings),
 		cmocka_unit_test(test_expired_session_reported),
 		cmocka_unit_test(test_failover_keeps_session_and_retries),
+		cmocka_unit_test(test_recursive_watch_sees_descendants),
+		cmocka_unit_test(test_persistent_watch_stays_armed),
+		cmocka_unit_test(test_multi_results_per_op),
+		cmocka_unit_test(test_auth_and_watches_replayed_on_new_server),
 		cmocka_unit_test(test_event_loop_api_drives_async_calls),
 		cmocka_unit_test(test_close_fails_outstanding_with_closing),
 		cmocka_unit_test(test_parse_acl_zkcli_syntax),
