@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# bench-compare.sh — dpzk against Apache ZooKeeper, same workloads, same run.
+#
+# Installs what it needs (Debian packages, idempotent), builds dpzk-bench,
+# then starts, all on this machine:
+#   - Apache ZooKeeper standalone from the Debian package on 127.0.0.1,
+#     durable as shipped (forceSync default), 4lw whitelist '*';
+#   - a 3-node Apache ZooKeeper ensemble on 127.0.0.1 (own client and peer
+#     ports);
+#   - dpzk-server standalone in a private test network (scripts/testnet.sh),
+#     when it is built; a 3-node dpzk when dpzk-server takes peers;
+# and runs each workload against each target in alternation (workload by
+# workload, target by target), with the floors measured in the same run:
+# the raw UDP round trip (an in-process kernel echo over loopback, and
+# dpzk-echo on the dataplane in the test network when built) and a raw
+# 4 KiB O_DSYNC write on the data directory's filesystem.  Prints one table
+# (workload x target x percentiles, and dpzk/ZooKeeper ratios per
+# percentile) and the PNG paths.  Everything it started is stopped on exit.
+#
+#   scripts/bench-compare.sh [--quick] [--duration S] [--warmup S]
+#        [--clients N] [--workloads a,b,...] [--out DIR] [--no-ensemble]
+#        [--data-dir DIR] [--build DIR]
+#
+#   --quick         2 s per run and a short workload list (a smoke run)
+#   --workloads     default: get,exists,set,create-delete,children,mix90,
+#                   mix50,mix0,get-open,get-4k,set-4k,get-64k,lock,
+#                   election,watch,session
+#   --data-dir      data of every server (same filesystem for all), default
+#                   /var/tmp/dpzk-bench
+#   --out           reports, CSVs and PNGs (default /tmp/dpzk-bench-compare)
+#
+# Needs root (packages, network namespaces, DPDK); re-runs itself with sudo.
+set -uo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	if command -v sudo >/dev/null 2>&1; then exec sudo -E "$0" "$@"; fi
+	echo "bench-compare: needs root and sudo is not installed" >&2
+	exit 1
+fi
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+duration=5 warmup=1 clients=4 quick=0 ensemble=1
+workloads=get,exists,set,create-delete,children,mix90,mix50,mix0,get-open,get-4k,set-4k,get-64k,lock,election,watch,session
+out=/tmp/dpzk-bench-compare
+data=/var/tmp/dpzk-bench
+build=${DPZK_BUILD:-build}
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--quick) quick=1 duration=2 warmup=0.5 workloads=get,set,mix90,lock,watch ;;
+	--duration) duration=$2; shift ;;
+	--warmup) warmup=$2; shift ;;
+	--clients) clients=$2; shift ;;
+	--workloads) workloads=$2; shift ;;
+	--out) out=$2; shift ;;
+	--data-dir) data=$2; shift ;;
+	--build) build=$2; shift ;;
+	--no-ensemble) ensemble=0 ;;
+	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+	*) echo "bench-compare: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+say() { printf 'bench-compare: %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+# ------------------------------------------------------------ packages
+extra="zookeeper libzookeeper-mt-dev gnuplot-nox"
+DPZK_EXTRA_PKGS="$extra" scripts/bootstrap.sh --no-build >&2 || die "bootstrap failed"
+[ -f /usr/share/java/zookeeper.jar ] || die "zookeeper.jar not found after install"
+command -v java >/dev/null || die "java not found (the zookeeper package should bring it)"
+
+# ------------------------------------------------------------ build
+if [ ! -f "$build/build.ninja" ]; then
+	meson setup "$build" >/dev/null || die "meson setup $build failed"
+fi
+bench="$build/bench/dpzk-bench/dpzk-bench"
+ninja -C "$build" bench/dpzk-bench/dpzk-bench >/tmp/dpzk-bench-build.log 2>&1 ||
+	{ tail -30 /tmp/dpzk-bench-build.log; die "building dpzk-bench failed"; }
+"$bench" -t zk -w get -c 127.0.0.1:1 -d 0.1 -q >/dev/null 2>&1
+if [ $? -eq 3 ]; then # configured before libzookeeper-mt was installed
+	meson setup --reconfigure "$build" >/dev/null || die "reconfigure failed"
+	ninja -C "$build" bench/dpzk-bench/dpzk-bench >/tmp/dpzk-bench-build.log 2>&1 ||
+		die "building dpzk-bench failed"
+fi
+server_bin=
+echo_bin=
+for t in mgmt/dpzk-server dataplane/dpzk-echo; do
+	if [ -f "$top/${t%/*}/meson.build" ] && grep -q "'${t#*/}'" "$top/${t%/*}/meson.build"; then
+		ninja -C "$build" "$t" >>/tmp/dpzk-bench-build.log 2>&1 || true
+	fi
+done
+[ -x "$build/mgmt/dpzk-server" ] && server_bin="$top/$build/mgmt/dpzk-server"
+[ -x "$build/dataplane/dpzk-echo" ] && echo_bin="$top/$build/dataplane/dpzk-echo"
+testnet="$top/scripts/testnet.sh"
+[ -x "$testnet" ] || testnet=
+
+# ------------------------------------------------------------ clean-up
+mkdir -p "$out" "$data"
+rm -f "$out"/*.json "$out"/*.txt "$out"/*.csv "$out"/*.png "$out"/*.gp
+zk_pids=()
+nets=()
+cleanup() {
+	local p n
+	for p in "${zk_pids[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${zk_pids[@]}"; do
+		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$p" 2>/dev/null
+	done
+	for n in "${nets[@]}"; do timeout 60 "$testnet" down --name "$n" >/dev/null 2>&1; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ------------------------------------------------------------ ZooKeeper
+probe() { # port [word]
+	(exec 3<>"/dev/tcp/127.0.0.1/$1" && printf '%s' "${2:-ruok}" >&3 &&
+		timeout 2 cat <&3) 2>/dev/null
+}
+port_free() { ! probe "$1" >/dev/null; }
+
+# zk_start NAME CLIENT_PORT [SERVERS_LINES]: a ZooKeeper in $data/NAME
+zk_start() {
+	local name=$1 port=$2 servers=${3:-} id=${4:-} dir
+	dir="$data/$name"
+	port_free "$port" || die "127.0.0.1:$port is in use"
+	rm -rf "$dir"
+	mkdir -p "$dir/conf" "$dir/data"
+	cp /etc/zookeeper/conf/log4j.properties "$dir/conf/" 2>/dev/null || true
+	cat >"$dir/conf/zoo.cfg" <<EOF
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$dir/data
+clientPort=$port
+clientPortAddress=127.0.0.1
+4lw.commands.whitelist=*
+admin.enableServer=false
+$servers
+EOF
+	[ -n "$id" ] && echo "$id" >"$dir/data/myid"
+	timeout 7200 java -Xmx512m -Dzookeeper.log.dir="$dir" \
+		-Dzookeeper.root.logger=WARN,CONSOLE \
+		-cp "$dir/conf:/usr/share/java/zookeeper.jar" \
+		org.apache.zookeeper.server.quorum.QuorumPeerMain \
+		"$dir/conf/zoo.cfg" >"$dir/zk.log" 2>&1 &
+	zk_pids+=($!)
+}
+
+zk_wait() { # port... : until each answers imok and serves (srvr shows a mode)
+	local p
+	for p in "$@"; do
+		for _ in $(seq 1 200); do
+			probe "$p" srvr | grep -q '^Mode: ' && continue 2
+			sleep 0.3
+		done
+		die "ZooKeeper on 127.0.0.1:$p did not come up (logs in $data)"
+	done
+}
+
+say "starting Apache ZooKeeper standalone on 127.0.0.1:22181"
+zk_start zk-standalone 22181
+targets=("zk|zk|127.0.0.1:22181|forceSync=yes (as shipped)|n/a (JVM)|1")
+if [ "$ensemble" -eq 1 ]; then
+	say "starting a 3-node Apache ZooKeeper on 127.0.0.1:22191-22193"
+	lines=$(printf 'server.%d=127.0.0.1:%d:%d\n' 1 22881 23881 2 22882 23882 3 22883 23883)
+	for i in 1 2 3; do zk_start "zk-ens$i" $((22190 + i)) "$lines" "$i"; done
+	targets+=("zk-3|zk|127.0.0.1:22191,127.0.0.1:22192,127.0.0.1:22193|forceSync=yes (as shipped)|n/a (JVM)|3")
+fi
+zk_wait 22181
+[ "$ensemble" -eq 1 ] && zk_wait 22191 22192 22193
+
+# ------------------------------------------------------------ dpzk
+dpzk_note=
+dpzk_net=
+if [ -z "$server_bin" ]; then
+	dpzk_note="dpzk-server not built yet"
+elif [ -z "$testnet" ]; then
+	dpzk_note="scripts/testnet.sh missing"
+else
+	rm -rf "$data/dpzk"
+	mkdir -p "$data/dpzk"
+	dpzk_net="dpzk-bc$$"
+	if timeout 120 "$testnet" up 1 --bin "$server_bin" --name "$dpzk_net" \
+		--idle adaptive -- --data_dir="$data/dpzk/{i}" --durability=dsync >/dev/null; then
+		nets+=("$dpzk_net")
+		targets+=("dpzk|dpzk|198.18.0.11:2181|dsync|adaptive|1|$dpzk_net")
+	else
+		dpzk_note="dpzk-server did not start in the test network"
+		dpzk_net=
+	fi
+fi
+dpzk3_note="dpzk-server takes no peers yet (standalone only)"
+if [ -n "$server_bin" ] && "$server_bin" --help 2>/dev/null | grep -q -- '--peers'; then
+	dpzk3_note="3-node dpzk not wired into bench-compare yet"
+fi
+
+# ------------------------------------------------------------ runs
+wl_args() { # name -> dpzk-bench flags
+	case "$1" in
+	get) echo "-w get" ;;
+	exists) echo "-w exists" ;;
+	set) echo "-w set" ;;
+	create-delete) echo "-w create-delete" ;;
+	children) echo "-w children --children 100" ;;
+	mix90) echo "-w mix --read-pct 90" ;;
+	mix50) echo "-w mix --read-pct 50" ;;
+	mix0) echo "-w mix --read-pct 0" ;;
+	get-open) echo "-w get -D 64 -r 2000" ;;
+	get-4k) echo "-w get -s 4096" ;;
+	set-4k) echo "-w set -s 4096" ;;
+	get-64k) echo "-w get -s 65536 -z 100" ;;
+	lock) echo "-w lock" ;;
+	election) echo "-w election" ;;
+	watch) echo "-w watch" ;;
+	session) echo "-w session" ;;
+	*) return 1 ;;
+	esac
+}
+
+run_one() { # label target hosts durability idle ensemble net wl
+	local label=$1 tgt=$2 hosts=$3 dur=$4 idle=$5 ens=$6 net=$7 wl=$8 args rc
+	args=$(wl_args "$wl") || { say "unknown workload $wl"; return; }
+	local cmd=("$bench" -q -t "$tgt" -c "$hosts" -C "$clients" --warmup "$warmup"
+		-d "$duration" --durability "$dur" --idle "$idle" --ensemble "$ens"
+		--label "$label" -o "$out/$label-$wl")
+	# shellcheck disable=SC2206
+	cmd+=($args)
+	if [ -n "$net" ]; then
+		DPZK_GIT_REV=$(git -C "$top" rev-parse --short HEAD 2>/dev/null) \
+			timeout 300 "$testnet" exec --name "$net" "${cmd[@]}" >/dev/null 2>"$out/$label-$wl.err"
+	else
+		timeout 300 "${cmd[@]}" >/dev/null 2>"$out/$label-$wl.err"
+	fi
+	rc=$?
+	[ $rc -eq 0 ] || say "$label $wl: exit $rc ($(tail -1 "$out/$label-$wl.err"))"
+}
+
+IFS=, read -r -a wls <<<"$workloads"
+say "floors: UDP round trip and 4 KiB O_DSYNC write"
+"$bench" -q -w udp-echo -c self --warmup "$warmup" -d "$duration" --label udp-loopback \
+	-o "$out/floor-udp-loopback" >/dev/null 2>"$out/floor-udp-loopback.err" ||
+	say "udp-echo floor failed"
+"$bench" -q -w dsync-write --dir "$data" --warmup "$warmup" -d "$duration" --label dsync \
+	-o "$out/floor-dsync" >/dev/null 2>"$out/floor-dsync.err" || say "dsync floor failed"
+if [ -n "$echo_bin" ] && [ -n "$testnet" ]; then
+	en="dpzk-be$$"
+	if timeout 120 "$testnet" up 1 --bin "$echo_bin" --name "$en" --idle adaptive >/dev/null 2>&1; then
+		nets+=("$en")
+		timeout 120 "$testnet" exec --name "$en" "$bench" -q -w udp-echo -c 198.18.0.11:2181 \
+			--warmup "$warmup" -d "$duration" --label udp-dpzk-echo --idle adaptive \
+			-o "$out/floor-udp-dpzk-echo" >/dev/null 2>"$out/floor-udp-dpzk-echo.err" ||
+			say "dpzk-echo floor failed"
+		timeout 60 "$testnet" down --name "$en" >/dev/null 2>&1
+	fi
+fi
+
+total=$((${#wls[@]} * ${#targets[@]}))
+n=0
+for wl in "${wls[@]}"; do
+	for t in "${targets[@]}"; do
+		IFS='|' read -r label tgt hosts dur idle ens net <<<"$t"
+		n=$((n + 1))
+		say "[$n/$total] $wl on $label"
+		run_one "$label" "$tgt" "$hosts" "$dur" "$idle" "$ens" "${net:-}" "$wl"
+	done
+	# one plot per workload, every target on it
+	plots=()
+	for t in "${targets[@]}"; do
+		IFS='|' read -r label _ <<<"$t"
+		[ -s "$out/$label-$wl.pct.csv" ] && plots+=("$label=$out/$label-$wl.pct.csv")
+	done
+	[ ${#plots[@]} -gt 0 ] && "$bench" plot "$out/$wl.png" "$wl" "${plots[@]}" >/dev/null 2>&1
+done
+
+# ------------------------------------------------------------ table
+labels=()
+for t in "${targets[@]}"; do IFS='|' read -r label _ <<<"$t"; labels+=("$label"); done
+python3 - "$out" "$workloads" "${labels[*]}" "$dpzk_note" "$dpzk3_note" <<'PY'
+import json, os, sys
+out, wls, labels, dpzk_note, dpzk3_note = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(), sys.argv[4], sys.argv[5]
+P = ["p50_us", "p90_us", "p99_us", "p99.9_us", "p99.99_us", "max_us"]
+def load(name):
+    try:
+        return json.load(open(os.path.join(out, name + ".json")))
+    except Exception:
+        return None
+head = None
+for n in ["zk-get", "floor-udp-loopback"] + ["%s-%s" % (l, w) for l in labels for w in wls]:
+    head = load(n)
+    if head: break
+if head:
+    m, v = head["machine"], head["versions"]
+    print("machine  : %s, %d cores, %s" % (m["cpu"], m["cores"], m["kernel"]))
+    zk = load("zk-" + wls[0])
+    print("versions : dpzk %s, DPDK %s, ZooKeeper %s, libzookeeper-mt %s" % (
+        v["dpzk"], v["dpdk"], zk["versions"]["server"] if zk else "?", v["libzookeeper_mt"]))
+print("config   : zk = Apache ZooKeeper standalone (forceSync as shipped), zk-3 = 3-node ZooKeeper,")
+print("           dpzk = dpzk-server standalone (durability dsync, idle adaptive, net_tap in a test namespace)")
+print("latency in microseconds; ratio = dpzk / zk (below 1: dpzk is faster)")
+print()
+fmt = "%-14s %-10s %-9s %9s %9s %9s %9s %9s %9s %9s %7s"
+print(fmt % ("workload", "target", "hist", "ops/s", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"))
+def row(wl, label, r):
+    h = r["results"]["histograms"][0]
+    print(fmt % (wl, label, h["name"][:9], "%.0f" % h["throughput"],
+                 *["%.1f" % h[k] for k in P], r["results"]["errors"]))
+for name, label in (("floor-udp-loopback", "udp-lo"), ("floor-udp-dpzk-echo", "udp-dpdk"), ("floor-dsync", "dsync-4k")):
+    r = load(name)
+    if r: row("floor", label, r)
+for wl in wls:
+    rs = {}
+    for l in labels:
+        r = load("%s-%s" % (l, wl))
+        if r is None or r.get("error"):
+            print(fmt % (wl, l, "-", "-", *(["-"] * 6), "-") + "   (run failed: see %s-%s.err)" % (l, wl))
+            continue
+        rs[l] = r
+        row(wl, l, r)
+    if "dpzk" not in labels:
+        print("%-14s %-10s %s" % (wl, "dpzk", dpzk_note or "not run"))
+    print("%-14s %-10s %s" % (wl, "dpzk-3", dpzk3_note))
+    for a, b in (("dpzk", "zk"),):
+        if a in rs and b in rs:
+            ha, hb = rs[a]["results"]["histograms"][0], rs[b]["results"]["histograms"][0]
+            print(fmt % (wl, a + "/" + b, "ratio", "%.2f" % (ha["throughput"] / hb["throughput"] if hb["throughput"] else 0),
+                         *["%.2f" % (ha[k] / hb[k] if hb[k] else 0) for k in P], ""))
+print()
+pngs = [os.path.join(out, w + ".png") for w in wls if os.path.exists(os.path.join(out, w + ".png"))]
+print("plots    : " + (" ".join(pngs) if pngs else "none (gnuplot missing?)"))
+print("reports  : %s/*.txt, *.json, *.hist.csv, *.pct.csv, *.persec.csv" % out)
+PY
