@@ -364,21 +364,21 @@ main(void)
 	}
 	report("getChildren (1000 children)", tm, (size_t)ng);
 
-	/* snapshot of the whole tree, in slices of 4096 nodes */
+	/* snapshot of the whole tree, in slices of 1024 work units */
 	uint64_t bytes = 0, worst = 0;
 	uint64_t s_0 = now_ns();
 	struct tree_ser *ser = tree_ser_begin(t, NULL);
 	int rc;
 	do {
 		uint64_t a = now_ns();
-		rc = tree_ser_step(ser, 4096, count_bytes, &bytes);
+		rc = tree_ser_step(ser, 1024, count_bytes, &bytes);
 		uint64_t b = now_ns();
 		if (b - a > worst)
 			worst = b - a;
 	} while (rc > 0);
 	tree_ser_end(ser);
 	uint64_t s_1 = now_ns();
-	printf("snapshot: %.1f MiB in %.2f s (%.0f MB/s), longest 4096-node "
+	printf("snapshot: %.1f MiB in %.2f s (%.0f MB/s), longest 1024-unit "
 	       "slice %.2f ms%s\n",
 	       (double)bytes / 1048576.0, (double)(s_1 - s_0) / 1e9,
 	       (double)bytes / ((double)(s_1 - s_0) / 1e3), (double)worst / 1e6,

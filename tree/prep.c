@@ -624,6 +624,15 @@ tree_prep(struct tree *t, const struct tree_client *c, int32_t xid,
 	int rc;
 	uint64_t mark = t->pseq;
 	*zerr = 0;
+	if (x.c->session_id != 0) {
+		/* a session whose closeSession is in flight writes nothing
+		 * more (ZooKeeper: SessionTracker.checkSession) */
+		struct tsess *se = sess_find(t, x.c->session_id);
+		if (se != NULL && se->closing) {
+			*zerr = PROTO_ZSESSIONEXPIRED;
+			return 0;
+		}
+	}
 	if (req->type == PROTO_OP_MULTI) {
 		rc = prep_multi(&x, req, txn);
 	} else {

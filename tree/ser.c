@@ -375,14 +375,15 @@ tree_ser_step(struct tree_ser *s, unsigned budget, tree_write_fn *fn, void *arg)
 	struct tree *t = s->t;
 	s->fn = fn;
 	s->arg = arg;
-	if (budget == 0)
-		budget = 1;
-	while (budget > 0 && s->err == 0) {
+	/* work units: a session or a znode is 1 (plus 1 per 4 KiB of data),
+	 * sorting a node's children costs 1 per 8 children */
+	long work = budget == 0 ? 1 : (long)budget;
+	while (work > 0 && s->err == 0) {
 		if (s->sidx < s->n_sids) {
 			struct tsess *x = sess_find(t, s->sids[s->sidx++]);
 			if (x != NULL)
 				emit_session(s, x);
-			budget--;
+			work--;
 			continue;
 		}
 		if (!s->root_done) {
@@ -391,7 +392,7 @@ tree_ser_step(struct tree_ser *s, unsigned budget, tree_write_fn *fn, void *arg)
 			if (t->root->num_children > 0 &&
 			    (s->err = push_frame(s, t->root)) != 0)
 				break;
-			budget--;
+			work -= 1 + t->root->num_children / 8;
 			continue;
 		}
 		if (s->depth == 0)
@@ -420,10 +421,11 @@ tree_ser_step(struct tree_ser *s, unsigned budget, tree_write_fn *fn, void *arg)
 		struct tnode *n = node_find(t, p, pl);
 		if (p != stackbuf)
 			free(p);
-		budget--;
+		work--;
 		if (n == NULL)
 			continue;
 		emit_node(s, n);
+		work -= n->data_len / 4096 + n->num_children / 8;
 		if (n->num_children > 0 && (s->err = push_frame(s, n)) != 0)
 			break;
 	}

@@ -311,7 +311,9 @@ int tree_gc_scan(struct tree *t, unsigned budget, int64_t now_ms,
  * children sorted bytewise, sessions sorted by id, so two replicas that
  * applied the same txns produce identical bytes.
  *
- * Resumable: tree_ser_step does about `budget` nodes per call; the tree may
+ * Resumable: tree_ser_step does about `budget` units of work per call (a
+ * znode or session is one unit, plus one per 4 KiB of data and one per 8
+ * children it sorts when it descends into a node); the tree may
  * be changed between calls (fuzzy snapshot: what changed meanwhile may or
  * may not be in the stream; replaying the txns from the zxid at
  * tree_ser_begin fixes it because apply is idempotent).  The write callback

@@ -350,6 +350,24 @@ close_session_pending_blocks_parent_delete_correctly(void **st_)
 }
 
 static void
+closing_session_cannot_write(void **st_)
+{
+	(void)st_;
+	struct env *e = env_new();
+	session(e, 77);
+	struct proto_txn c;
+	scr(e);
+	assert_int_equal(
+		tree_prep_close_session(e->t, 77, 0, ++e->zxid, e->now, &c), 0);
+	assert_int_equal(mk(e, 77, "/x", "", 0), PROTO_ZSESSIONEXPIRED);
+	assert_int_equal(mk(e, 78, "/x", "", 0), 0);
+	/* a new leader decides again */
+	tree_prep_abort(e->t);
+	assert_int_equal(mk(e, 77, "/y", "", 0), 0);
+	env_free(e);
+}
+
+static void
 getephemerals_lists_own_by_prefix(void **st_)
 {
 	(void)st_;
@@ -898,6 +916,7 @@ main(void)
 		cmocka_unit_test(close_session_removes_ephemerals),
 		cmocka_unit_test(
 			close_session_pending_blocks_parent_delete_correctly),
+		cmocka_unit_test(closing_session_cannot_write),
 		cmocka_unit_test(getephemerals_lists_own_by_prefix),
 		cmocka_unit_test(ttl_disabled_is_unimplemented),
 		cmocka_unit_test(ttl_bad_values_are_badarguments),
