@@ -345,6 +345,8 @@ reset_peer_learner(struct zpeer *p)
 	p->sent_commit = 0;
 }
 
+static void fle_check_finalize(struct zab *z);
+
 static void
 start_election(struct zab *z)
 {
@@ -377,6 +379,7 @@ start_election(struct zab *z)
 	z->hdr_rcvd = z->nl_rcvd = false;
 	z->epoch_chosen = z->epoch_acked = z->established = false;
 	votes_to_all(z);
+	fle_check_finalize(z); /* an ensemble of one elects itself */
 }
 
 static void
@@ -434,9 +437,10 @@ leader_recompute_commit(struct zab *z)
 		else if (p->ls >= LS_SYNCED)
 			vals[k++] = p->acked;
 	}
+	/* a quorum that includes the leader's own durable log */
 	c = zab_quorum_zxid(vals, k, z->quorum);
-	if (c > last_zxid(z))
-		c = last_zxid(z);
+	if (c > z->durable)
+		c = z->durable;
 	if (c > z->commit && c >= z->est_zxid)
 		z->commit = c;
 }
@@ -448,12 +452,13 @@ leader_check_established(struct zab *z)
 
 	if (!z->epoch_acked || z->established)
 		return;
-	if (z->durable >= z->est_zxid) {
-		/* as for learners: claim the epoch once the history is
-		 * durable */
-		set_hard_state(z, z->accepted_epoch, z->epoch);
-		cnt++;
-	}
+	/* the leader is part of the quorum that holds the new epoch's
+	 * history, and, as learners do, claims the epoch only once that
+	 * history is durable here */
+	if (z->durable < z->est_zxid)
+		return;
+	set_hard_state(z, z->accepted_epoch, z->epoch);
+	cnt++;
 	for (i = 0; i < z->n; i++)
 		if (i != z->me && !z->p[i].observer && z->p[i].ls >= LS_SYNCED)
 			cnt++;
