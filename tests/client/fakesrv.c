@@ -660,7 +660,10 @@ fakesrv_set_max_timeout(struct fakesrv *fs, int ms)
 void
 fakesrv_expire_sessions(struct fakesrv *fs)
 {
+	/* done by the server thread; wait until it is (bounded) */
 	fs->expire = true;
+	for (int i = 0; i < 5000 && fs->expire; i++)
+		usleep(1000);
 }
 
 uint64_t
