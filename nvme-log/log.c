@@ -80,6 +80,7 @@ default_durability(const char *dir)
 
 #define TAG_WRITE 1u
 #define TAG_SYNC  2u
+#define TAG_FUPD  3u
 #define HUGE_2M	  (2u << 20)
 
 struct nlog_buf {
@@ -111,6 +112,8 @@ struct nlog {
 	/* segment being appended to */
 	int seg_fd;
 	uint64_t seg_seq;
+	uint64_t seg_size; /* from its header: the config may have changed */
+	int fupd_fd; /* argument of the in-flight IORING_OP_FILES_UPDATE */
 	uint32_t align;
 	uint64_t last_zxid, durable_zxid;
 	int error;
@@ -507,6 +510,11 @@ nlog_poll(struct nlog *l, uint64_t *durable)
 		struct nlog_buf *b;
 
 		io_uring_cqe_seen(&l->ring, cqe);
+		if (ud == TAG_FUPD) {
+			if (res < 0)
+				return fail(l, res);
+			continue;
+		}
 		if (l->busy < 0)
 			continue;
 		b = &l->buf[l->busy];
@@ -591,8 +599,22 @@ roll(struct nlog *l)
 	old = l->seg_fd;
 	l->seg_fd = l->spare_fd;
 	l->seg_seq = l->spare_seq;
+	l->seg_size = l->cfg.segment_size;
 	l->spare_fd = -1;
-	seg_register(l, l->seg_seq, l->seg_fd);
+	if (l->fixed_files) {
+		/* Through the ring, not io_uring_register(): no syscall that
+		 * could wait on the ring's lock.  SQEs are consumed in order,
+		 * so the new segment's first write sees the updated slot. */
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&l->ring);
+		if (sqe == NULL)
+			return fail(l, -EBUSY);
+		l->fupd_fd = l->seg_fd;
+		io_uring_prep_files_update(sqe, &l->fupd_fd, 1,
+					   file_slot(l, l->seg_seq));
+		sqe->user_data = TAG_FUPD;
+		if (ring_submit(l) != 0)
+			return l->error;
+	}
 	atomic_store_explicit(&l->spare_ready, 0, memory_order_release);
 	/* The in-flight write (if any) holds its own file reference. */
 	old = atomic_exchange(&l->retire_fd, old);
@@ -634,7 +656,7 @@ make_room(struct nlog *l, uint32_t len)
 	}
 	seg_end =
 		b->base + (b->len + need + l->align - 1) / l->align * l->align;
-	if (seg_end > l->cfg.segment_size) {
+	if (seg_end > l->seg_size) {
 		if (b->nrec > 0) {
 			l->st.enobufs++;
 			return -ENOBUFS; /* flush first; the next one rolls */
@@ -899,6 +921,7 @@ open_tail(struct nlog *l, const struct nlog_walk *w)
 		return -errno;
 	l->seg_fd = fd;
 	l->seg_seq = si->seq;
+	l->seg_size = si->size;
 	l->align = si->align;
 	base = (w->tail_off + l->align - 1) / l->align * l->align;
 	for (int i = 0; i < 2; i++) {
@@ -1179,6 +1202,7 @@ nlog_open(const struct nlog_config *c, const struct nlog_recover_ops *ops,
 		}
 		l->seg_fd = rc;
 		l->seg_seq = 0;
+		l->seg_size = c->segment_size;
 		for (int i = 0; i < 2; i++) {
 			l->buf[i].base = NLOG_SEG_HDR_LEN;
 			l->buf[i].fd = rc;

@@ -287,11 +287,46 @@ test_segments_roll_over_and_replay_in_order(void **state)
 	append_range(l, 1, 3000, 20);
 	nlog_get_stats(l, &st);
 	assert_true(st.rolls >= 5);
+	assert_true(st.fixed_files); /* slots updated through the ring */
+	assert_true(st.fixed_bufs);
 	nlog_close(l);
 	assert_true(count_files(f->dir, "log") >= 6);
 	l = reopen(f, &c, NULL);
 	assert_non_null(l);
 	expect_range(f, 1, 3000);
+	nlog_close(l);
+}
+
+static void
+test_segment_size_change_keeps_old_segments_valid(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog_report rep;
+	struct nlog *l;
+
+	tu_config(&c, f->dir);
+	c.segment_size = 96u << 10;
+	c.buffer_size = 16u << 10;
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	append_range(l, 1, 1000, 10);
+	nlog_close(l);
+	c.segment_size = 256u << 10; /* larger: the old tail keeps its size */
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	append_range(l, 1001, 3000, 10);
+	nlog_close(l);
+	c.segment_size = 64u << 10; /* smaller */
+	l = reopen(f, &c, &rep);
+	assert_non_null(l);
+	expect_range(f, 1, 3000);
+	append_range(l, 3001, 4000, 10);
+	nlog_close(l);
+	l = reopen(f, &c, &rep);
+	assert_non_null(l);
+	assert_false(rep.torn);
+	expect_range(f, 1, 4000);
 	nlog_close(l);
 }
 
@@ -914,6 +949,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 			test_segments_roll_over_and_replay_in_order, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_segment_size_change_keeps_old_segments_valid,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_durability_modes_all_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(
