@@ -297,11 +297,15 @@ prep_create(struct pctx *x, const struct proto_request *q,
 		*zerr = PROTO_ZBADARGUMENTS;
 		return 0;
 	}
+	/* the final path lives in scratch; it doubles as the "path + 1"
+	 * that a sequential path is validated as */
+	char *fpath = proto_scratch_alloc(x->s, len + 12);
+	if (fpath == NULL)
+		return -ENOBUFS;
+	memcpy(fpath, path, len);
 	if (seq) {
-		char tmp[len + 1];
-		memcpy(tmp, path, len);
-		tmp[len] = '1';
-		if (!path_valid(tmp, len + 1)) {
+		fpath[len] = '1';
+		if (!path_valid(fpath, len + 1)) {
 			*zerr = PROTO_ZBADARGUMENTS;
 			return 0;
 		}
@@ -328,10 +332,6 @@ prep_create(struct pctx *x, const struct proto_request *q,
 	/* "%010d" of the parent's stored cversion: 10 digits, or 11 chars
 	 * once it has wrapped negative */
 	size_t flen = len;
-	char *fpath = proto_scratch_alloc(x->s, len + 12);
-	if (fpath == NULL)
-		return -ENOBUFS;
-	memcpy(fpath, path, len);
 	fpath[len] = 0;
 	if (seq)
 		flen += (size_t)snprintf(fpath + len, 12, "%010d",

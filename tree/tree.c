@@ -371,6 +371,47 @@ tree_session_exists(const struct tree *t, int64_t session_id)
 }
 
 int
+tree_session_get(const struct tree *t, int64_t session_id, int32_t *timeout_ms,
+		 uint8_t passwd[PROTO_PASSWD_LEN])
+{
+	struct tsess *s = sess_find((struct tree *)t, session_id);
+	if (s == NULL || !s->real)
+		return -ENOENT;
+	if (timeout_ms != NULL)
+		*timeout_ms = s->timeout;
+	if (passwd != NULL)
+		memcpy(passwd, s->passwd, PROTO_PASSWD_LEN);
+	return 0;
+}
+
+struct sess_walk {
+	tree_session_fn *fn;
+	void *arg;
+};
+
+static void
+sess_walk_one(void *arg, struct hlink *l)
+{
+	struct sess_walk *w = arg;
+	struct tsess *s = (struct tsess *)l;
+	if (s->real)
+		w->fn(w->arg, s->id, s->timeout, s->n_eph);
+}
+
+void
+tree_session_foreach(const struct tree *t, tree_session_fn *fn, void *arg)
+{
+	struct sess_walk w = {fn, arg};
+	dict_foreach((struct dict *)&t->sessions, sess_walk_one, &w);
+}
+
+int64_t
+tree_last_zxid(const struct tree *t)
+{
+	return t->last_zxid;
+}
+
+int
 tree_session_last_reply(const struct tree *t, int64_t session_id, int32_t xid,
 			int64_t *zxid, int32_t *zerr, const uint8_t **body,
 			size_t *body_len)

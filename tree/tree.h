@@ -267,6 +267,21 @@ size_t tree_watch_drop_session(struct tree *t, int64_t session_id);
  * createSession txn and not closed). */
 bool tree_session_exists(const struct tree *t, int64_t session_id);
 
+/* The timeout and 16-byte password of a session in the replicated table
+ * (reconnects are checked against them).  0, or -ENOENT. */
+int tree_session_get(const struct tree *t, int64_t session_id,
+		     int32_t *timeout_ms, uint8_t passwd[PROTO_PASSWD_LEN]);
+
+/* Calls fn for every session of the replicated table, in no order (e.g. to
+ * rebuild the expiry tracker after loading a snapshot, or for "dump").
+ * O(sessions): not for the fast path.  fn must not change the tree. */
+typedef void tree_session_fn(void *arg, int64_t session_id, int32_t timeout_ms,
+			     uint64_t n_ephemerals);
+void tree_session_foreach(const struct tree *t, tree_session_fn *fn, void *arg);
+
+/* The highest zxid applied: the zxid of every read reply. */
+int64_t tree_last_zxid(const struct tree *t);
+
 /*
  * The exactly-once record: when (session_id, xid) is the session's last
  * applied write, returns 0 and the original reply (its zxid, ZooKeeper err

@@ -860,6 +860,35 @@ exactly_once_returns_first_reply(void **st_)
 }
 
 static void
+count_sess(void *arg, int64_t sid, int32_t timeout, uint64_t n_eph)
+{
+	int *n = arg;
+	(void)sid;
+	(void)timeout;
+	*n += 1 + (int)n_eph * 10;
+}
+
+static void
+session_table_is_readable(void **st_)
+{
+	(void)st_;
+	struct env *e = env_new();
+	session(e, 3);
+	session(e, 4);
+	assert_int_equal(mk(e, 3, "/e", "", PROTO_CM_EPHEMERAL), 0);
+	int32_t to = 0;
+	uint8_t pw[16];
+	assert_int_equal(tree_session_get(e->t, 3, &to, pw), 0);
+	assert_int_equal(to, 30000);
+	assert_int_equal(tree_session_get(e->t, 5, &to, pw), -ENOENT);
+	int n = 0;
+	tree_session_foreach(e->t, count_sess, &n);
+	assert_int_equal(n, 12);
+	assert_int_equal(tree_last_zxid(e->t), e->zxid);
+	env_free(e);
+}
+
+static void
 prep_rejects_read_opcodes(void **st_)
 {
 	(void)st_;
@@ -936,6 +965,7 @@ main(void)
 		cmocka_unit_test(multiread_ops_succeed_or_fail_independently),
 		cmocka_unit_test(sync_echoes_path),
 		cmocka_unit_test(exactly_once_returns_first_reply),
+		cmocka_unit_test(session_table_is_readable),
 		cmocka_unit_test(prep_rejects_read_opcodes),
 		cmocka_unit_test(stats_count_nodes_and_data),
 	};
