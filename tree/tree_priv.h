@@ -210,6 +210,7 @@ struct twatch {
 struct wpath {
 	struct hlink h;
 	struct twatch *head[2];
+	uint32_t n[2];
 	char path[];
 };
 
@@ -218,6 +219,7 @@ struct wsess {
 	int64_t id;
 	uint64_t mark;
 	struct twatch *head;
+	uint64_t n;
 };
 
 /* ---------------- pending changes (prep) ---------------- */

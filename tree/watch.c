@@ -85,6 +85,8 @@ watch_free(struct tree *t, struct twatch *w)
 		ws->head = w->snext;
 	if (w->snext != NULL)
 		w->snext->sprev = w->sprev;
+	wp->n[w->table]--;
+	ws->n--;
 	if (w->mode == WM_RECURSIVE)
 		t->n_recursive--;
 	t->n_watches--;
@@ -127,8 +129,14 @@ watch_add(struct tree *t, int64_t sid, int tbl, int mode, const char *path,
 			return -ENOMEM;
 		}
 	}
-	for (struct twatch *w = wp->head[tbl]; w != NULL; w = w->pnext) {
-		if (w->ws != ws)
+	/* one record per (session, path, table): look for it in the shorter
+	 * of the path's list and the session's list, so a herd of sessions
+	 * on one path and a session watching many paths both stay cheap */
+	bool by_path = wp->n[tbl] <= ws->n;
+	struct twatch *w0 = by_path ? wp->head[tbl] : ws->head;
+	for (struct twatch *w = w0; w != NULL;
+	     w = by_path ? w->pnext : w->snext) {
+		if (w->ws != ws || w->wp != wp || w->table != tbl)
 			continue;
 		/* one record per (session, path, table): a persistent mode
 		 * wins over a standard one */
@@ -161,6 +169,8 @@ watch_add(struct tree *t, int64_t sid, int tbl, int mode, const char *path,
 	if (w->snext != NULL)
 		w->snext->sprev = w;
 	ws->head = w;
+	wp->n[tbl]++;
+	ws->n++;
 	t->n_watches++;
 	if (mode == WM_RECURSIVE)
 		t->n_recursive++;
@@ -178,10 +188,12 @@ watch_remove(struct tree *t, int64_t sid, int tbl, int mode, const char *path,
 	if (ws == NULL)
 		return 0;
 	int n = 0;
-	struct twatch *w = wp->head[tbl], *nx;
+	bool by_path = wp->n[tbl] <= ws->n;
+	struct twatch *w = by_path ? wp->head[tbl] : ws->head, *nx;
 	for (; w != NULL; w = nx) {
-		nx = w->pnext;
-		if (w->ws != ws || w->mode != mode)
+		nx = by_path ? w->pnext : w->snext;
+		if (w->ws != ws || w->wp != wp || w->table != tbl ||
+		    w->mode != mode)
 			continue;
 		n++;
 		if (!dry)

@@ -488,6 +488,37 @@ multi_fires_events_for_every_op(void **st_)
 }
 
 static void
+herd_of_watchers_on_one_path_all_fire(void **st_)
+{
+	(void)st_;
+	struct env *e = env_new();
+	assert_int_equal(mk(e, 0, "/lock", "", 0), 0);
+	for (int64_t s = 1000; s < 1200; s++) {
+		assert_int_equal(rd(e, s, PROTO_OP_EXISTS, "/lock", true), 0);
+		assert_int_equal(rd(e, s, PROTO_OP_GETDATA, "/lock", true), 0);
+	}
+	struct tree_stats st;
+	tree_get_stats(e->t, &st);
+	assert_int_equal(st.watches, 200);
+	/* one session watching many paths */
+	char p[32];
+	for (int i = 0; i < 300; i++) {
+		snprintf(p, sizeof(p), "/w%d", i);
+		assert_int_equal(rd(e, 1000, PROTO_OP_EXISTS, p, true),
+				 PROTO_ZNONODE);
+	}
+	assert_int_equal(del(e, 0, "/lock", -1), 0);
+	assert_int_equal(e->nev, 200);
+	tree_get_stats(e->t, &st);
+	assert_int_equal(st.watches, 300);
+	assert_int_equal(tree_watch_drop_session(e->t, 1000), 300);
+	tree_get_stats(e->t, &st);
+	assert_int_equal(st.watches, 0);
+	assert_int_equal(st.watched_paths, 0);
+	env_free(e);
+}
+
+static void
 failed_multi_fires_nothing(void **st_)
 {
 	(void)st_;
@@ -538,6 +569,7 @@ main(void)
 		cmocka_unit_test(setwatches_child_rules),
 		cmocka_unit_test(setwatches2_rearms_persistent_and_recursive),
 		cmocka_unit_test(multi_fires_events_for_every_op),
+		cmocka_unit_test(herd_of_watchers_on_one_path_all_fire),
 		cmocka_unit_test(failed_multi_fires_nothing),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
