@@ -32,6 +32,18 @@
  * the arena stays valid until the next call that changes the tree (apply,
  * load, destroy); encode it before that.
  *
+ * Where this differs from ZooKeeper (on purpose or as a simplification):
+ *  - one watch record per (session, path, data/child table) with one mode:
+ *    a persistent mode replaces a standard one, the latest persistent mode
+ *    wins (ZooKeeper 3.9 can hold several modes at once);
+ *  - paths are validated (PathUtils) for every op, so a read of an invalid
+ *    path is BADARGUMENTS, not NONODE; createContainer needs flag 4;
+ *  - getAllChildrenNumber("/") does not count "/" itself;
+ *  - no quotas (ZooKeeper does not enforce them by default) and no
+ *    reconfig: /zookeeper/config is a read-only empty node;
+ *  - the path hash uses a fixed seed (CRC32C): paths chosen to collide make
+ *    chains long; clients are authenticated, so this is not defended.
+ *
  * Error convention: int functions return 0 or -errno for *system* failures
  * (-ENOMEM arena exhausted, -ENOBUFS scratch too small, -EINVAL misuse).
  * ZooKeeper's client-visible result (enum proto_zerr) travels separately in
