@@ -278,12 +278,14 @@ const struct proto_chan_stats *dpzk_channel_stats(const struct dpzk_handle *zh);
 /* Asynchronous calls                                                  */
 /* ------------------------------------------------------------------ */
 
-/* One result of a multi. */
+/* One result of a multi or multiRead. */
 struct dpzk_op_result {
 	int err;
-	char *value; /* create: the created path (NUL-terminated) */
+	char *value; /* create: the created path; getData: the data (a NUL
+			follows it; valuelen -1 when null) */
 	int valuelen;
-	struct dpzk_stat *stat; /* setData / create2: may be NULL */
+	struct dpzk_stat *stat;	       /* setData / getData: may be NULL */
+	struct dpzk_strings *children; /* getChildren (multiRead) */
 };
 
 /* What a reply carried; only the fields of the operation are set. */
@@ -387,9 +389,11 @@ struct dpzk_op {
 	int mode;
 	int64_t ttl;
 	int version;
-	char *buf; /* create: receives the created path */
+	char *buf; /* create: the created path; getData: the data */
 	int buflen;
-	struct dpzk_stat *stat; /* setData: receives the new stat */
+	struct dpzk_stat *stat;	       /* setData, getData: receives the stat */
+	struct dpzk_strings *children; /* getChildren: receives the names
+					  (caller frees, dpzk_strings_free) */
 };
 
 void dpzk_create_op_init(struct dpzk_op *op, const char *path,
@@ -405,6 +409,17 @@ void dpzk_check_op_init(struct dpzk_op *op, const char *path, int version);
  * succeeded); res->results has one entry per op. */
 int dpzk_amulti(struct dpzk_handle *zh, int count, const struct dpzk_op *ops,
 		dpzk_completion_fn *completion, const void *data);
+
+/* multiRead: getData / getChildren ops answered together from one
+ * snapshot of the server's tree; each op succeeds or fails on its own
+ * (results[i].err), the call's rc is DPZK_ZOK once the reply came. */
+void dpzk_getdata_op_init(struct dpzk_op *op, const char *path, char *buf,
+			  int buflen, struct dpzk_stat *stat);
+void dpzk_getchildren_op_init(struct dpzk_op *op, const char *path,
+			      struct dpzk_strings *children);
+int dpzk_amulti_read(struct dpzk_handle *zh, int count,
+		     const struct dpzk_op *ops, dpzk_completion_fn *completion,
+		     const void *data);
 
 /* ------------------------------------------------------------------ */
 /* Blocking calls                                                      */
@@ -467,6 +482,10 @@ int dpzk_whoami(struct dpzk_handle *zh, struct dpzk_client_info **who,
  * buf, setData stats to the op's stat). */
 int dpzk_multi(struct dpzk_handle *zh, int count, const struct dpzk_op *ops,
 	       struct dpzk_op_result *results);
+/* getData ops: data copied to the op's buf (valuelen = bytes copied, -1 for
+ * null), stat to its stat; getChildren ops: names into its children. */
+int dpzk_multi_read(struct dpzk_handle *zh, int count,
+		    const struct dpzk_op *ops, struct dpzk_op_result *results);
 
 /* ------------------------------------------------------------------ */
 /* Helpers                                                             */

@@ -242,6 +242,7 @@ struct conv {
 	int32_t nwho;
 	struct dpzk_op_result *results;
 	struct dpzk_stat *rstats;
+	struct dpzk_strings *rkids;
 	int32_t nresults;
 	char *path;
 	void *scratch;
@@ -256,8 +257,12 @@ conv_free(struct conv *c)
 	if (c->results)
 		for (int32_t i = 0; i < c->nresults; i++)
 			free(c->results[i].value);
+	if (c->rkids)
+		for (int32_t i = 0; i < c->nresults; i++)
+			dpzk_strings_free(&c->rkids[i]);
 	free(c->results);
 	free(c->rstats);
+	free(c->rkids);
 	free(c->path);
 	free(c->scratch);
 }
@@ -334,7 +339,8 @@ convert(struct conv *c, struct dpzk_result *res, const struct proto_response *a,
 	if (a->multi.n > 0) {
 		c->results = calloc((size_t)a->multi.n, sizeof(*c->results));
 		c->rstats = calloc((size_t)a->multi.n, sizeof(*c->rstats));
-		if (c->results == NULL || c->rstats == NULL)
+		c->rkids = calloc((size_t)a->multi.n, sizeof(*c->rkids));
+		if (c->results == NULL || c->rstats == NULL || c->rkids == NULL)
 			return DPZK_ZSYSTEMERROR;
 		c->nresults = a->multi.n;
 		for (int32_t i = 0; i < a->multi.n; i++) {
@@ -342,13 +348,25 @@ convert(struct conv *c, struct dpzk_result *res, const struct proto_response *a,
 			struct dpzk_op_result *o = &c->results[i];
 
 			o->err = m->type == PROTO_OP_ERROR ? m->err : 0;
-			/* ops before the failing one carry 0, later ones
-			 * RUNTIMEINCONSISTENCY: the first non-zero is it */
-			if (o->err != 0 && rc == DPZK_ZOK)
+			/* multi: ops before the failing one carry 0, later
+			 * ones RUNTIMEINCONSISTENCY: the first non-zero is
+			 * it.  multiRead: each op on its own. */
+			if (o->err != 0 && rc == DPZK_ZOK &&
+			    a->type == PROTO_OP_MULTI)
 				rc = o->err;
+			o->valuelen = -1;
 			if (m->path.len >= 0 && m->path.p) {
 				o->value = vdup(m->path);
 				o->valuelen = m->path.len;
+			} else if (m->type == PROTO_OP_GETDATA &&
+				   m->data.len >= 0) {
+				o->value = vdup(m->data);
+				o->valuelen = m->data.len;
+			}
+			if (m->type == PROTO_OP_GETCHILDREN) {
+				if (conv_strings(&c->rkids[i], &m->children))
+					return DPZK_ZSYSTEMERROR;
+				o->children = &c->rkids[i];
 			}
 			stat_from(&c->rstats[i], &m->stat);
 			o->stat = &c->rstats[i];
@@ -834,11 +852,61 @@ dpzk_check_op_init(struct dpzk_op *op, const char *path, int version)
 	op->version = version;
 }
 
+void
+dpzk_getdata_op_init(struct dpzk_op *op, const char *path, char *buf,
+		     int buflen, struct dpzk_stat *stat)
+{
+	memset(op, 0, sizeof(*op));
+	op->type = PROTO_OP_GETDATA;
+	op->path = path;
+	op->buf = buf;
+	op->buflen = buflen;
+	op->stat = stat;
+}
+
+void
+dpzk_getchildren_op_init(struct dpzk_op *op, const char *path,
+			 struct dpzk_strings *children)
+{
+	memset(op, 0, sizeof(*op));
+	op->type = PROTO_OP_GETCHILDREN;
+	op->path = path;
+	op->children = children;
+}
+
+static int multi_submit(struct dpzk_handle *zh, int32_t type, int count,
+			const struct dpzk_op *ops,
+			dpzk_completion_fn *completion, const void *data);
+
 int
 dpzk_amulti(struct dpzk_handle *zh, int count, const struct dpzk_op *ops,
 	    dpzk_completion_fn *completion, const void *data)
 {
-	struct proto_request q = {.type = PROTO_OP_MULTI};
+	for (int i = 0; ops && i < count; i++)
+		if (ops[i].type == PROTO_OP_GETDATA ||
+		    ops[i].type == PROTO_OP_GETCHILDREN)
+			return DPZK_ZBADARGUMENTS;
+	return multi_submit(zh, PROTO_OP_MULTI, count, ops, completion, data);
+}
+
+int
+dpzk_amulti_read(struct dpzk_handle *zh, int count, const struct dpzk_op *ops,
+		 dpzk_completion_fn *completion, const void *data)
+{
+	for (int i = 0; ops && i < count; i++)
+		if (ops[i].type != PROTO_OP_GETDATA &&
+		    ops[i].type != PROTO_OP_GETCHILDREN)
+			return DPZK_ZBADARGUMENTS;
+	return multi_submit(zh, PROTO_OP_MULTIREAD, count, ops, completion,
+			    data);
+}
+
+static int
+multi_submit(struct dpzk_handle *zh, int32_t type, int count,
+	     const struct dpzk_op *ops, dpzk_completion_fn *completion,
+	     const void *data)
+{
+	struct proto_request q = {.type = type};
 	struct proto_request *sub;
 	struct proto_acl **tmps;
 	int rc = DPZK_ZOK;
@@ -943,15 +1011,42 @@ sync_cb(int rc, const struct dpzk_result *r, const void *data)
 			continue;
 		}
 		d->err = r->results[i].err;
-		if (o->buf && r->results[i].value) {
+		if (o->type == PROTO_OP_GETDATA) {
+			int n = r->results[i].valuelen;
+
+			if (n > o->buflen)
+				n = o->buflen;
+			if (o->buf && n > 0)
+				memcpy(o->buf, r->results[i].value, (size_t)n);
+			d->value = o->buf;
+			d->valuelen = r->results[i].value ? n : -1;
+		} else if (o->buf && r->results[i].value) {
 			copy_str(o->buf, o->buflen, r->results[i].value, -1);
 			d->value = o->buf;
 			d->valuelen = (int)strlen(o->buf);
 		}
 		if (o->stat && r->results[i].stat && d->err == 0 &&
-		    o->type == PROTO_OP_SETDATA)
+		    (o->type == PROTO_OP_SETDATA ||
+		     o->type == PROTO_OP_GETDATA))
 			*o->stat = *r->results[i].stat;
 		d->stat = o->stat;
+		if (o->children && o->type == PROTO_OP_GETCHILDREN) {
+			const struct dpzk_strings *k = r->results[i].children;
+
+			o->children->count = 0;
+			o->children->data = NULL;
+			if (d->err == 0 && k && k->count > 0) {
+				o->children->data = calloc((size_t)k->count,
+							   sizeof(char *));
+				for (int32_t j = 0;
+				     o->children->data && j < k->count; j++) {
+					o->children->data[j] =
+						strdup(k->data[j]);
+					o->children->count++;
+				}
+			}
+			d->children = o->children;
+		}
 	}
 	if (rc != DPZK_ZOK)
 		return;
@@ -1254,6 +1349,15 @@ dpzk_multi(struct dpzk_handle *zh, int count, const struct dpzk_op *ops,
 	struct sync_ctx s = {.ops = ops, .results = results, .nops = count};
 
 	return sync_wait(zh, dpzk_amulti(zh, count, ops, sync_cb, &s), &s);
+}
+
+int
+dpzk_multi_read(struct dpzk_handle *zh, int count, const struct dpzk_op *ops,
+		struct dpzk_op_result *results)
+{
+	struct sync_ctx s = {.ops = ops, .results = results, .nops = count};
+
+	return sync_wait(zh, dpzk_amulti_read(zh, count, ops, sync_cb, &s), &s);
 }
 
 /* ------------------------------------------------------------------ */

@@ -297,6 +297,60 @@ do_multi(struct fakesrv *fs, const struct proto_request *q,
 	}
 }
 
+/* Children names of path, as views into the table. */
+static int
+children_of(struct fakesrv_shared *sh, struct proto_view path,
+	    struct proto_view *kids)
+{
+	size_t pl = path.len == 1 ? 0 : (size_t)path.len;
+	int nk = 0;
+
+	for (int i = 0; i < MAXNODES; i++) {
+		const char *c = sh->nodes[i].path;
+
+		if (c == NULL || strlen(c) <= pl + 1 ||
+		    memcmp(c, path.p, pl) != 0 || c[pl] != '/' ||
+		    strchr(c + pl + 1, '/'))
+			continue;
+		kids[nk].p = (const uint8_t *)c + pl + 1;
+		kids[nk].len = (int32_t)strlen(c + pl + 1);
+		nk++;
+	}
+	return nk;
+}
+
+static void
+do_multi_read(struct fakesrv *fs, const struct proto_request *q,
+	      struct proto_response *a)
+{
+	static struct proto_multi_result res[16];
+	static struct proto_view kids[16][MAXNODES];
+
+	a->multi.n = q->multi.n > 16 ? 16 : q->multi.n;
+	a->multi.r = res;
+	for (int i = 0; i < a->multi.n; i++) {
+		const struct proto_request *o = &q->multi.ops[i];
+		struct fnode *n = node_find(fs->sh, o->path);
+		struct proto_multi_result *m = &res[i];
+
+		memset(m, 0, sizeof(*m));
+		if (n == NULL) {
+			m->type = PROTO_OP_ERROR;
+			m->err = PROTO_ZNONODE;
+			continue;
+		}
+		m->type = o->type;
+		if (o->type == PROTO_OP_GETDATA) {
+			m->data.p = n->data;
+			m->data.len = n->len;
+			stat_of(n, &m->stat);
+		} else {
+			m->children.n = children_of(fs->sh, o->path, kids[i]);
+			m->children.v = kids[i];
+		}
+	}
+}
+
 static void
 deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 {
@@ -436,6 +490,9 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 		break;
 	case PROTO_OP_MULTI:
 		do_multi(fs, &q, &a);
+		break;
+	case PROTO_OP_MULTIREAD:
+		do_multi_read(fs, &q, &a);
 		break;
 	case PROTO_OP_AUTH:
 	case PROTO_OP_SETWATCHES:

@@ -453,6 +453,42 @@ test_multi_results_per_op(void **state)
 }
 
 static void
+test_multi_read_each_op_on_its_own(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	struct dpzk_op ops[3];
+	struct dpzk_op_result res[3];
+	struct dpzk_strings kids;
+	struct dpzk_stat st;
+	char buf[16];
+
+	(void)state;
+	dpzk_create(zh, "/mr", "data", 4, NULL, 0, 0, NULL, 0, NULL);
+	dpzk_create(zh, "/mr/k1", NULL, -1, NULL, 0, 0, NULL, 0, NULL);
+	dpzk_getdata_op_init(&ops[0], "/mr", buf, sizeof(buf), &st);
+	dpzk_getchildren_op_init(&ops[1], "/mr", &kids);
+	dpzk_getdata_op_init(&ops[2], "/none", NULL, 0, NULL);
+	assert_int_equal(dpzk_multi_read(zh, 3, ops, res), DPZK_ZOK);
+	assert_int_equal(res[0].err, 0);
+	assert_int_equal(res[0].valuelen, 4);
+	assert_memory_equal(buf, "data", 4);
+	assert_int_equal(st.data_length, 4);
+	assert_int_equal(res[1].err, 0);
+	assert_int_equal(kids.count, 1);
+	assert_string_equal(kids.data[0], "k1");
+	assert_int_equal(res[2].err, DPZK_ZNONODE);
+	dpzk_strings_free(&kids);
+	/* write ops are refused in a multiRead and vice versa */
+	dpzk_delete_op_init(&ops[0], "/mr", -1);
+	assert_int_equal(dpzk_multi_read(zh, 1, ops, res), DPZK_ZBADARGUMENTS);
+	dpzk_getdata_op_init(&ops[0], "/mr", buf, sizeof(buf), NULL);
+	assert_int_equal(dpzk_multi(zh, 1, ops, res), DPZK_ZBADARGUMENTS);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
 test_auth_and_watches_replayed_on_new_server(void **state)
 {
 	struct fakesrv_shared *sh = fakesrv_shared_new();
@@ -587,6 +623,7 @@ main(void)
 		cmocka_unit_test(test_recursive_watch_sees_descendants),
 		cmocka_unit_test(test_persistent_watch_stays_armed),
 		cmocka_unit_test(test_multi_results_per_op),
+		cmocka_unit_test(test_multi_read_each_op_on_its_own),
 		cmocka_unit_test(test_auth_and_watches_replayed_on_new_server),
 		cmocka_unit_test(test_event_loop_api_drives_async_calls),
 		cmocka_unit_test(test_close_fails_outstanding_with_closing),
