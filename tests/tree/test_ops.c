@@ -487,6 +487,26 @@ ttl_node_expires_through_gc_scan(void **st_)
 }
 
 static void
+sequential_ttl_node_gets_suffix_and_expires(void **st_)
+{
+	(void)st_;
+	struct env *e = env_ttl();
+	assert_int_equal(mk_ttl(e, "/s-",
+				PROTO_CM_PERSISTENT_SEQUENTIAL_WITH_TTL, 50,
+				PROTO_OP_CREATETTL),
+			 0);
+	assert_int_equal(e->resp.path.len, 13);
+	assert_memory_equal(e->resp.path.p, "/s-0000000000", 13);
+	/* setData refreshes mtime, which pushes expiry back */
+	int64_t t0 = e->now;
+	assert_int_equal(setd(e, 0, "/s-0000000000", "x", -1), 0);
+	struct gcl g = {0};
+	assert_int_equal(tree_gc_scan(e->t, 10, t0 + 55, gc_cb, &g), 0);
+	assert_int_equal(tree_gc_scan(e->t, 10, e->now + 51, gc_cb, &g), 1);
+	env_free(e);
+}
+
+static void
 ttl_node_with_children_is_kept(void **st_)
 {
 	(void)st_;
@@ -950,6 +970,7 @@ main(void)
 		cmocka_unit_test(ttl_disabled_is_unimplemented),
 		cmocka_unit_test(ttl_bad_values_are_badarguments),
 		cmocka_unit_test(ttl_node_expires_through_gc_scan),
+		cmocka_unit_test(sequential_ttl_node_gets_suffix_and_expires),
 		cmocka_unit_test(ttl_node_with_children_is_kept),
 		cmocka_unit_test(container_deleted_after_last_child_goes),
 		cmocka_unit_test(createcontainer_needs_container_flag),
