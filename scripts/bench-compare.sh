@@ -31,6 +31,9 @@
 #
 # Needs root (packages, network namespaces, DPDK); re-runs itself with sudo.
 set -uo pipefail
+# The whole script is one block, parsed before it runs: editing the file
+# while a comparison runs cannot change what the running one does.
+{
 
 if [ "$(id -u)" -ne 0 ]; then
 	if command -v sudo >/dev/null 2>&1; then exec sudo -E "$0" "$@"; fi
@@ -79,7 +82,7 @@ fi
 bench="$build/bench/dpzk-bench/dpzk-bench"
 ninja -C "$build" bench/dpzk-bench/dpzk-bench >/tmp/dpzk-bench-build.log 2>&1 ||
 	{ tail -30 /tmp/dpzk-bench-build.log; die "building dpzk-bench failed"; }
-"$bench" -t zk -w get -c 127.0.0.1:1 -d 0.1 -q >/dev/null 2>&1
+"$bench" -t zk --check >/dev/null 2>&1
 if [ $? -eq 3 ]; then # configured before libzookeeper-mt was installed
 	meson setup --reconfigure "$build" >/dev/null || die "reconfigure failed"
 	ninja -C "$build" bench/dpzk-bench/dpzk-bench >/tmp/dpzk-bench-build.log 2>&1 ||
@@ -303,13 +306,13 @@ print("latency in microseconds; ratio = dpzk / zk (below 1: dpzk is faster)")
 print()
 fmt = "%-14s %-10s %-9s %9s %9s %9s %9s %9s %9s %9s %7s"
 print(fmt % ("workload", "target", "hist", "ops/s", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"))
-def row(wl, label, r):
-    h = r["results"]["histograms"][0]
-    print(fmt % (wl, label, h["name"][:9], "%.0f" % h["throughput"],
-                 *["%.1f" % h[k] for k in P], r["results"]["errors"]))
+def rows(wl, label, r):
+    for h in r["results"]["histograms"]:
+        print(fmt % (wl, label, h["name"][:9], "%.0f" % h["throughput"],
+                     *["%.1f" % h[k] for k in P], r["results"]["errors"]))
 for name, label in (("floor-udp-loopback", "udp-lo"), ("floor-udp-dpzk-echo", "udp-dpdk"), ("floor-dsync", "dsync-4k")):
     r = load(name)
-    if r: row("floor", label, r)
+    if r: rows("floor", label, r)
 for wl in wls:
     rs = {}
     for l in labels:
@@ -318,17 +321,20 @@ for wl in wls:
             print(fmt % (wl, l, "-", "-", *(["-"] * 6), "-") + "   (run failed: see %s-%s.err)" % (l, wl))
             continue
         rs[l] = r
-        row(wl, l, r)
+        rows(wl, l, r)
     if "dpzk" not in labels:
         print("%-14s %-10s %s" % (wl, "dpzk", dpzk_note or "not run"))
     print("%-14s %-10s %s" % (wl, "dpzk-3", dpzk3_note))
-    for a, b in (("dpzk", "zk"),):
+    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3")):
         if a in rs and b in rs:
-            ha, hb = rs[a]["results"]["histograms"][0], rs[b]["results"]["histograms"][0]
-            print(fmt % (wl, a + "/" + b, "ratio", "%.2f" % (ha["throughput"] / hb["throughput"] if hb["throughput"] else 0),
-                         *["%.2f" % (ha[k] / hb[k] if hb[k] else 0) for k in P], ""))
+            for ha, hb in zip(rs[a]["results"]["histograms"], rs[b]["results"]["histograms"]):
+                print(fmt % (wl, a + "/" + b, ha["name"][:9],
+                             "%.2f" % (ha["throughput"] / hb["throughput"] if hb["throughput"] else 0),
+                             *["%.2f" % (ha[k] / hb[k] if hb[k] else 0) for k in P], ""))
 print()
 pngs = [os.path.join(out, w + ".png") for w in wls if os.path.exists(os.path.join(out, w + ".png"))]
 print("plots    : " + (" ".join(pngs) if pngs else "none (gnuplot missing?)"))
 print("reports  : %s/*.txt, *.json, *.hist.csv, *.pct.csv, *.persec.csv" % out)
 PY
+exit 0
+}

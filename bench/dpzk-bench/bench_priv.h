@@ -25,6 +25,7 @@ struct bench_slot {
 	int hist;	 /* histogram it records into besides hist[0] */
 	int phase;	 /* create-delete: 1 while our node exists */
 	atomic_int busy; /* open loop: taken by an op in flight */
+	uint64_t rng;	 /* keys and read/write draws of this slot */
 	char path[96];
 };
 

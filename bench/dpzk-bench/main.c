@@ -51,6 +51,7 @@ usage(FILE *f)
 		"  -o, --out PREFIX        also write PREFIX.{txt,json,hist.csv,pct.csv,persec.csv}\n"
 		"      --png FILE          percentile plot of this run (gnuplot)\n"
 		"      --json              JSON report on stdout instead of text\n"
+		"      --check             only say whether --target is built (exit 0 or 3)\n"
 		"  -q, --quiet             no progress line\n"
 		"  -h, --help\n",
 		bench_target_names(), bench_workload_names());
@@ -103,6 +104,25 @@ plot_main(int argc, char **argv)
 	return 0;
 }
 
+/* --check: is the target built and available?  0 yes, 3 no, 2 unknown. */
+static int
+check_target(const char *name)
+{
+	const struct bench_target_ops *t = bench_target_find(name);
+	char why[256] = "";
+
+	if (t == NULL) {
+		fprintf(stderr, "dpzk-bench: unknown target '%s'\n", name);
+		return 2;
+	}
+	if (t->available(why, sizeof(why)) != 0) {
+		printf("%s\n", why);
+		return 3;
+	}
+	printf("%s: available (%s)\n", t->name, t->transport);
+	return 0;
+}
+
 static int
 num(const char *s, double lo, double hi, double *out, const char *flag)
 {
@@ -133,6 +153,7 @@ enum {
 	OPT_PNG,
 	OPT_JSON,
 	OPT_POISSON,
+	OPT_CHECK,
 };
 
 int
@@ -165,6 +186,7 @@ main(int argc, char **argv)
 		{"out", required_argument, NULL, 'o'},
 		{"png", required_argument, NULL, OPT_PNG},
 		{"json", no_argument, NULL, OPT_JSON},
+		{"check", no_argument, NULL, OPT_CHECK},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -174,6 +196,7 @@ main(int argc, char **argv)
 	struct bench_env env;
 	const char *out = NULL, *png = NULL;
 	bool json = false, duration_set = false, vs_set = false;
+	bool hosts_set = false, check = false;
 	double v;
 	int o, rc;
 
@@ -188,6 +211,7 @@ main(int argc, char **argv)
 			break;
 		case 'c':
 			cfg.hosts = optarg;
+			hosts_set = true;
 			break;
 		case 'w':
 			cfg.workload = optarg;
@@ -288,6 +312,9 @@ main(int argc, char **argv)
 		case OPT_JSON:
 			json = true;
 			break;
+		case OPT_CHECK:
+			check = true;
+			break;
 		case 'q':
 			cfg.progress = false;
 			break;
@@ -310,8 +337,12 @@ main(int argc, char **argv)
 		cfg.value_size = 4096;
 	if (!vs_set && strcmp(cfg.workload, "udp-echo") == 0)
 		cfg.value_size = 64;
+	if (!hosts_set && strcmp(cfg.workload, "udp-echo") == 0)
+		cfg.hosts = "self";
 	if (cfg.label == NULL)
 		cfg.label = cfg.target;
+	if (check)
+		return check_target(cfg.target);
 
 	rc = bench_run(&cfg, &res);
 	if (rc != 0) {

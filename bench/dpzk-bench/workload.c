@@ -43,11 +43,14 @@ op_kind_of(const struct bench_workload *wl)
 	return OP_GET;
 }
 
+/* A random key's path.  The slot's own generator: in a closed loop the
+ * slots of one client are reissued from completions while the worker may
+ * still be starting others. */
 static void
-key_path(struct bench_run *r, struct bench_client *c, char *buf, size_t len)
+key_path(struct bench_run *r, struct bench_slot *s, char *buf, size_t len)
 {
 	uint64_t k =
-		bench_rand(&c->rng) % (r->cfg->znodes ? r->cfg->znodes : 1);
+		bench_rand(&s->rng) % (r->cfg->znodes ? r->cfg->znodes : 1);
 
 	bench_msg(buf, len, "%s/d%d/k%llu", r->base, r->cfg->value_size,
 		  (unsigned long long)k);
@@ -116,20 +119,20 @@ op_issue(struct bench_slot *s, uint64_t start)
 	s->start = start;
 	s->hist = 0;
 	if (k == OP_MIX) {
-		bool read = (int)(bench_rand(&c->rng) % 100) < r->cfg->read_pct;
+		bool read = (int)(bench_rand(&s->rng) % 100) < r->cfg->read_pct;
 
 		k = read ? OP_GET : OP_SET;
 		s->hist = read ? 1 : 2;
 	}
 	switch (k) {
 	case OP_GET:
-		key_path(r, c, s->path, sizeof(s->path));
+		key_path(r, s, s->path, sizeof(s->path));
 		return t->get(c->conn, s->path, NULL, NULL, op_done, s);
 	case OP_EXISTS:
-		key_path(r, c, s->path, sizeof(s->path));
+		key_path(r, s, s->path, sizeof(s->path));
 		return t->exists(c->conn, s->path, NULL, NULL, op_done, s);
 	case OP_SET:
-		key_path(r, c, s->path, sizeof(s->path));
+		key_path(r, s, s->path, sizeof(s->path));
 		return t->set(c->conn, s->path, r->value, r->cfg->value_size,
 			      -1, op_done, s);
 	case OP_CD:
@@ -168,6 +171,7 @@ op_setup(struct bench_run *r)
 			struct bench_slot *s = &c->slots[j];
 
 			s->c = c;
+			s->rng = c->rng + (uint64_t)j * 104729u;
 			if (st->kind == OP_CD)
 				bench_msg(s->path, sizeof(s->path),
 					  "%s/cd/r%llx-c%d-s%d", r->base,

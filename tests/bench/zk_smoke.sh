@@ -20,7 +20,7 @@ if ! command -v python3 >/dev/null 2>&1; then
 	echo "SKIP: python3 is needed to check the JSON reports"
 	exit 77
 fi
-"$bench" -t zk -w get -c 127.0.0.1:1 -d 0.1 -q >/dev/null 2>&1
+"$bench" -t zk --check >/dev/null 2>&1
 if [ $? -eq 3 ]; then
 	echo "SKIP: dpzk-bench was built without the zk target (libzookeeper-mt-dev absent)"
 	exit 77
