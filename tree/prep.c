@@ -542,8 +542,14 @@ prep_one(struct pctx *x, const struct proto_request *q, struct proto_txn *out,
 	case PROTO_OP_CREATECONTAINER:
 	case PROTO_OP_CREATETTL:
 		return prep_create(x, q, out, zerr);
-	case PROTO_OP_DELETE:
 	case PROTO_OP_DELETECONTAINER:
+		/* internal (container/TTL cleanup), never from a client */
+		if (x->c->session_id != 0) {
+			*zerr = PROTO_ZUNIMPLEMENTED;
+			return 0;
+		}
+		return prep_delete(x, q, out, zerr);
+	case PROTO_OP_DELETE:
 		return prep_delete(x, q, out, zerr);
 	case PROTO_OP_SETDATA:
 		return prep_setdata(x, q, out, zerr);

@@ -174,8 +174,9 @@ int tree_auth_digest(const struct tree *t, const void *userpw, size_t len,
 /*
  * Prepares the write `req` (create, create2, createContainer, createTTL,
  * delete, deleteContainer, setData, setACL, multi; check only inside a
- * multi) from client c with the request's xid, at the zxid and wall-clock
- * time (ms) the caller chose.
+ * multi; deleteContainer only with session 0, i.e. from tree_gc_scan's
+ * caller: a client's gets UNIMPLEMENTED) from client c with the request's xid,
+ * at the zxid and wall-clock time (ms) the caller chose.
  *
  * Results:
  *   0, *zerr == 0: *txn is a txn to log and propose.  A failed multi is a

@@ -553,6 +553,11 @@ container_deleted_after_last_child_goes(void **st_)
 	assert_int_equal(mk(e, 0, "/n", "", 0), 0);
 	assert_int_equal(delete_container(e, "/n"), PROTO_ZBADVERSION);
 	assert_int_equal(delete_container(e, "/zz"), PROTO_ZNONODE);
+	/* clients cannot send deleteContainer */
+	struct proto_request dq = {.type = PROTO_OP_DELETECONTAINER,
+				   .path = V("/n")};
+	struct tree_client cc = cl(5);
+	assert_int_equal(wr(e, &cc, &dq), PROTO_ZUNIMPLEMENTED);
 	env_free(e);
 }
 
