@@ -113,7 +113,8 @@ struct nlog {
 	int seg_fd;
 	uint64_t seg_seq;
 	uint64_t seg_size; /* from its header: the config may have changed */
-	int fupd_fd; /* argument of the in-flight IORING_OP_FILES_UPDATE */
+	int fupd_fd;	  /* argument of the in-flight IORING_OP_FILES_UPDATE */
+	int retire_later; /* old segment fd, closed after its last write */
 	uint32_t align;
 	uint64_t last_zxid, durable_zxid;
 	int error;
@@ -453,9 +454,24 @@ submit_fill(struct nlog *l)
 	return queue_io(l, b, false);
 }
 
+/* Hand a segment fd to the segment thread to close (the polling core does
+ * not close files). */
+static void
+retire(struct nlog *l, int fd)
+{
+	int prev = atomic_exchange(&l->retire_fd, fd);
+
+	if (prev >= 0)
+		close(prev); /* not expected: one roll per thread round */
+}
+
 static void
 complete(struct nlog *l, struct nlog_buf *b)
 {
+	if (l->retire_later >= 0 && b->fd == l->retire_later) {
+		retire(l, l->retire_later);
+		l->retire_later = -1;
+	}
 	l->durable_zxid = b->last_zxid;
 	l->st.bytes_written += b->wlen;
 	l->busy = -1;
@@ -487,6 +503,10 @@ inject(struct nlog *l, int res)
 void
 nlog_inject(struct nlog *l, enum nlog_inject kind, unsigned int count)
 {
+	if (kind == NLOG_INJECT_PLAIN_FDS) {
+		l->fixed_files = false; /* only right after nlog_open */
+		return;
+	}
 	l->inject_kind = kind;
 	l->inject_count = count;
 }
@@ -588,6 +608,8 @@ roll(struct nlog *l)
 	uint64_t one = 1;
 	int old;
 
+	if (l->retire_later >= 0)
+		return -EAGAIN; /* the write to the segment before is busy */
 	if (!atomic_load_explicit(&l->spare_ready, memory_order_acquire)) {
 		int e = atomic_load(&l->prep_err);
 		if (e == -ENOSPC) {
@@ -616,10 +638,13 @@ roll(struct nlog *l)
 			return l->error;
 	}
 	atomic_store_explicit(&l->spare_ready, 0, memory_order_release);
-	/* The in-flight write (if any) holds its own file reference. */
-	old = atomic_exchange(&l->retire_fd, old);
-	if (old >= 0)
-		close(old); /* not expected: one roll per thread round */
+	/* A write still in flight to the old segment may have to be
+	 * resubmitted (short write, -EAGAIN) through its fd: retire the fd
+	 * only once that write has completed. */
+	if (l->busy >= 0 && l->buf[l->busy].fd == old)
+		l->retire_later = old;
+	else
+		retire(l, old);
 	if (write(l->evfd, &one, sizeof(one)) < 0) {
 		/* the thread polls every 200 ms anyway */
 	}
@@ -1045,6 +1070,7 @@ nlog_open(const struct nlog_config *c, const struct nlog_recover_ops *ops,
 		l->cfg.retain = NLOG_DEFAULT_RETAIN;
 	l->dur = c->durability;
 	l->seg_fd = l->spare_fd = l->evfd = l->lockfd = -1;
+	l->retire_later = -1;
 	atomic_init(&l->retire_fd, -1);
 	atomic_init(&l->spare_ready, 0);
 	atomic_init(&l->prep_err, 0);
@@ -1335,6 +1361,8 @@ nlog_close(struct nlog *l)
 		wait_inflight(l);
 	}
 	thread_stop(l, false);
+	if (l->retire_later >= 0)
+		close(l->retire_later);
 	if (l->ring_ok)
 		io_uring_queue_exit(&l->ring);
 	if (l->seg_fd >= 0)

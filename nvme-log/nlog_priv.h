@@ -206,6 +206,7 @@ enum nlog_inject {
 	NLOG_INJECT_SHORT,
 	NLOG_INJECT_EAGAIN,
 	NLOG_INJECT_EIO,
+	NLOG_INJECT_PLAIN_FDS, /* stop using registered files (call first) */
 };
 void nlog_inject(struct nlog *l, enum nlog_inject kind, unsigned int count);
 

@@ -298,6 +298,35 @@ test_segments_roll_over_and_replay_in_order(void **state)
 }
 
 static void
+test_roll_over_with_plain_fds_and_short_writes(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog_stats st;
+	struct nlog *l;
+
+	tu_config(&c, f->dir);
+	c.segment_size = 96u << 10;
+	c.buffer_size = 16u << 10;
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	nlog_inject(l, NLOG_INJECT_PLAIN_FDS, 0);
+	for (uint64_t z = 1; z <= 3000; z += 100) {
+		nlog_inject(l, NLOG_INJECT_SHORT, 3);
+		append_range(l, z, z + 99, 20);
+	}
+	nlog_get_stats(l, &st);
+	assert_false(st.fixed_files);
+	assert_true(st.rolls >= 5);
+	assert_true(st.short_writes >= 5);
+	nlog_close(l);
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	expect_range(f, 1, 3000);
+	nlog_close(l);
+}
+
+static void
 test_segment_size_change_keeps_old_segments_valid(void **state)
 {
 	struct fx *f = *state;
@@ -948,6 +977,9 @@ main(void)
 			test_reserve_commit_encodes_in_place, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_segments_roll_over_and_replay_in_order, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_roll_over_with_plain_fds_and_short_writes, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_segment_size_change_keeps_old_segments_valid,
