@@ -1293,7 +1293,12 @@ on_connect(const struct dp_udp_meta *m, const struct proto_dgram_hdr *h,
 			uint64_t r;
 
 			randombytes_buf(&r, sizeof(r));
-			sid = (int64_t)(((uint64_t)S.dc.server_id << 56) |
+			/* top byte: the server id (never 0xFF, which the
+			 * tree reserves for TTL owners) */
+			sid = (int64_t)(((uint64_t)(S.dc.server_id == 255
+							    ? 254
+							    : S.dc.server_id)
+					 << 56) |
 					(r & 0x00ffffffffffffffull));
 		} while (sid == 0 || sess_find(sid, NULL) ||
 			 tree_session_exists(S.t, sid));
@@ -1887,13 +1892,16 @@ srv_ring_to_lcore(void)
 	return S.to_lcore;
 }
 
+/* Sessions recovered from the log get a fresh timeout (as ZooKeeper
+ * does at load): they expire unless their client reconnects. */
 static void
-restore_session(void *arg, int64_t sid, int32_t timeout_ms)
+restore_session(void *arg, int64_t sid, int32_t timeout_ms, uint64_t n_eph)
 {
 	uint32_t slot;
 	struct sess *s;
 
 	(void)arg;
+	(void)n_eph;
 	s = sess_add(sid, &slot);
 	if (s == NULL)
 		return;
@@ -1982,7 +1990,7 @@ srv_init(const struct dp_config *dc, const struct srv_config *sc,
 		else
 			S.next_zxid = (int64_t)(epoch << 32) + 1;
 	}
-	(void)restore_session; /* XXX tree_session_foreach pending */
+	tree_session_foreach(t, restore_session, NULL);
 	S.start_us = dp_now_us();
 	rc = dp_udp_register(dc->client_port, on_udp, NULL);
 	if (rc != 0)
