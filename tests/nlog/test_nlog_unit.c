@@ -17,6 +17,8 @@
 #include <dirent.h>
 #include <limits.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -750,6 +752,129 @@ test_purge_keeps_n_snapshots_and_needed_segments(void **state)
 	nlog_close(l);
 }
 
+struct purger {
+	struct nlog *l;
+	const char *dir;
+	_Atomic uint64_t applied; /* what the owner has made durable */
+	atomic_bool stop;
+	int snaps, deleted, errors;
+};
+
+static int
+serialize_zxid(void *arg, nlog_write_fn *write, void *ctx)
+{
+	return write(ctx, arg, sizeof(uint64_t));
+}
+
+/* mgmt: snapshot what is durable, then purge, until told to stop. */
+static void *
+purger_main(void *arg)
+{
+	struct purger *p = arg;
+	uint64_t last = 0;
+
+	while (!atomic_load(&p->stop)) {
+		uint64_t z = atomic_load(&p->applied);
+		if (z > last + 200) {
+			if (nlog_snap_save(p->dir, z, serialize_zxid, &z) != 0)
+				p->errors++;
+			p->snaps++;
+			last = z;
+			int d = nlog_purge(p->l, 2);
+			if (d < 0)
+				p->errors++;
+			else
+				p->deleted += d;
+		}
+		usleep(2000);
+	}
+	return NULL;
+}
+
+static void
+test_snapshots_and_purge_from_another_thread_while_appending(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog_report rep;
+	struct purger pu = {0};
+	pthread_t th;
+	struct nlog *l;
+	uint64_t z = 0;
+
+	tu_config(&c, f->dir);
+	c.segment_size = 96u << 10;
+	c.buffer_size = 16u << 10;
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	pu.l = l;
+	pu.dir = f->dir;
+	assert_int_equal(pthread_create(&th, NULL, purger_main, &pu), 0);
+	for (int round = 0; round < 40; round++) {
+		append_range(l, z + 1, z + 150, 10);
+		z += 150;
+		atomic_store(&pu.applied, nlog_durable_zxid(l));
+	}
+	atomic_store(&pu.stop, true);
+	pthread_join(th, NULL);
+	nlog_close(l);
+	assert_int_equal(pu.errors, 0);
+	assert_true(pu.snaps >= 3);
+	assert_true(pu.deleted > 0);
+	l = reopen(f, &c, &rep);
+	assert_non_null(l);
+	assert_true(rep.snap_zxid > 0);
+	expect_range(f, rep.snap_zxid + 1, z);
+	nlog_close(l);
+}
+
+static void
+test_log_without_its_beginning_refuses_start(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog_report rep;
+	struct nlog *l;
+	char p[PATH_MAX];
+
+	tu_config(&c, f->dir);
+	c.segment_size = 96u << 10;
+	c.buffer_size = 16u << 10;
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	append_range(l, 1, 1500, 10);
+	nlog_close(l);
+	nlog_seg_path(p, sizeof(p), f->dir, 0);
+	assert_int_equal(unlink(p), 0);
+	l = reopen(f, &c, &rep);
+	assert_null(l);
+	assert_int_equal(errno, EUCLEAN);
+	assert_non_null(strstr(rep.msg, "no valid snapshot covers"));
+}
+
+static void
+test_wait_returns_when_write_completes(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog *l;
+	uint64_t d = 0;
+
+	tu_config(&c, f->dir);
+	l = reopen(f, &c, NULL);
+	assert_non_null(l);
+	assert_int_equal(nlog_wait(l, 1000), 0); /* nothing in flight */
+	assert_int_equal(nlog_append(l, 1, 1, "w", 1), 0);
+	assert_int_equal(nlog_flush(l), 0);
+	for (int i = 0; i < 1000 && d < 1; i++) {
+		int rc = nlog_wait(l, 100000);
+		assert_true(rc == 0 || rc == -ETIME);
+		assert_true(nlog_poll(l, &d) >= 0);
+	}
+	assert_int_equal(d, 1);
+	nlog_close(l);
+}
+
 /* ---- epoch files ---- */
 
 static void
@@ -1010,6 +1135,15 @@ main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_purge_keeps_n_snapshots_and_needed_segments, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_snapshots_and_purge_from_another_thread_while_appending,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_log_without_its_beginning_refuses_start, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_wait_returns_when_write_completes, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(test_epoch_files_round_trip,
 						setup, teardown),
