@@ -1584,6 +1584,10 @@ hook_poll(struct dp_lcore *lc, void *arg)
 	}
 	if (S.pq_n)
 		work += pq_drain(nlog_durable_zxid(S.l));
+	/* a log write in flight: stay awake for its completion (the idle
+	 * policy would otherwise sleep through it) */
+	if (!nlog_idle(S.l))
+		work++;
 	/* messages from mgmt */
 	while (rte_ring_dequeue(S.to_lcore, &mp) == 0) {
 		struct srv_msg *msg = mp;
