@@ -51,7 +51,8 @@ struct proto_chan_txm {
 	uint16_t nacked;
 	uint16_t inflight; /* unacked fragments below cursor */
 	uint8_t kind;
-	bool rexmit; /* some fragment was sent twice: no RTT sample */
+	bool rexmit;	    /* some fragment was sent twice: no RTT sample */
+	const uint8_t *ext; /* proto_chan_send_ext: the caller's bytes */
 	uint8_t acked[PROTO_CHAN_SACK_BYTES];
 };
 
@@ -66,6 +67,7 @@ struct proto_chan_rxm {
 	uint16_t nrecv;
 	uint8_t kind;
 	bool live;
+	uint8_t *ext; /* ops.rx_alloc buffer, or NULL: in the arena */
 	uint8_t have[PROTO_CHAN_SACK_BYTES];
 };
 
@@ -152,7 +154,7 @@ cfg_valid(const struct proto_chan_cfg *c)
 	if (c->tx_window == 0 || c->rx_window == 0 || c->frag_window == 0 ||
 	    c->tx_window > 65536 || c->rx_window > 65536)
 		return false;
-	if (c->tx_bytes < c->max_msg || c->rx_bytes < c->max_msg)
+	if (c->tx_bytes < c->mtu_payload || c->rx_bytes < c->mtu_payload)
 		return false;
 	if (c->rto_min_ns == 0 || c->rto_min_ns > c->rto_max_ns ||
 	    c->rto_init_ns < c->rto_min_ns || c->rto_init_ns > c->rto_max_ns)
@@ -192,6 +194,28 @@ rxm_of(const struct proto_chan *ch, uint64_t seq)
 	return &ch->rxm[seq % ch->cfg.rx_window];
 }
 
+/* Gives every external buffer back to its owner. */
+static void
+release_all(struct proto_chan *ch)
+{
+	for (uint64_t s = ch->snd_una; s < ch->snd_nxt; s++) {
+		struct proto_chan_txm *m = txm_of(ch, s);
+
+		if (m->ext && ch->ops.tx_release)
+			ch->ops.tx_release(ch->ctx, m->ext);
+		m->ext = NULL;
+	}
+	ch->snd_una = ch->snd_nxt;
+	for (uint32_t i = 0; i < ch->cfg.rx_window; i++) {
+		struct proto_chan_rxm *r = &ch->rxm[i];
+
+		if (r->live && r->ext && ch->ops.rx_free)
+			ch->ops.rx_free(ch->ctx, r->ext);
+		r->ext = NULL;
+		r->live = false;
+	}
+}
+
 static void
 clear_state(struct proto_chan *ch, int64_t session_id, const uint8_t key[16],
 	    uint64_t now)
@@ -201,6 +225,7 @@ clear_state(struct proto_chan *ch, int64_t session_id, const uint8_t key[16],
 	ch->dead = false;
 	ch->snd_una = ch->snd_nxt = 1;
 	ch->tx_head = 0;
+	ch->tx_arena_live = 0;
 	ch->inflight = 0;
 	ch->rto_deadline = 0;
 	ch->srtt = ch->rttvar = 0;
@@ -230,6 +255,10 @@ proto_chan_init(struct proto_chan *ch, const struct proto_chan_cfg *cfg,
 	if (need == 0 || ops == NULL || ops->emit == NULL ||
 	    ops->deliver == NULL || mem == NULL || ((uintptr_t)mem & 7))
 		return -EINVAL;
+	/* a message bigger than the arena needs somewhere to go */
+	if (cfg->rx_bytes < cfg->max_msg &&
+	    (ops->rx_alloc == NULL || ops->rx_free == NULL))
+		return -EINVAL;
 	if (mem_len < need)
 		return -ENOSPC;
 	memset(ch, 0, sizeof(*ch));
@@ -255,7 +284,15 @@ void
 proto_chan_reset(struct proto_chan *ch, int64_t session_id,
 		 const uint8_t key[16], uint64_t now)
 {
+	release_all(ch);
 	clear_state(ch, session_id, key, now);
+}
+
+void
+proto_chan_fini(struct proto_chan *ch)
+{
+	release_all(ch);
+	ch->dead = true;
 }
 
 /* ------------------------------------------------------------------ */
@@ -334,7 +371,7 @@ emit_frag(struct proto_chan *ch, struct proto_chan_txm *m, uint16_t i,
 	ch->st.tx_dgrams++;
 	if (rexmit)
 		ch->st.tx_retransmits++;
-	emit_dgram(ch, &h, ch->tx_ring + m->off + off);
+	emit_dgram(ch, &h, (m->ext ? m->ext : ch->tx_ring + m->off) + off);
 }
 
 /* Sends what the fragment window allows, oldest message first. */
@@ -380,11 +417,19 @@ tx_place(const struct proto_chan *ch, uint32_t need, uint32_t *off)
 	uint32_t cap = ch->cfg.tx_bytes;
 	uint32_t head = ch->tx_head, tail;
 
-	if (ch->snd_una == ch->snd_nxt) {
+	if (ch->tx_arena_live == 0) {
 		*off = 0;
 		return need <= cap;
 	}
-	tail = txm_of(ch, ch->snd_una)->off;
+	tail = 0;
+	for (uint64_t s = ch->snd_una; s < ch->snd_nxt; s++) {
+		const struct proto_chan_txm *m = txm_of(ch, s);
+
+		if (m->ext == NULL) {
+			tail = m->off;
+			break;
+		}
+	}
 	if (head > tail) {
 		if (cap - head >= need) {
 			*off = head;
@@ -412,6 +457,10 @@ send_check(const struct proto_chan *ch, size_t len, uint32_t *off)
 		return -EMSGSIZE;
 	if (ch->snd_nxt - ch->snd_una >= ch->cfg.tx_window)
 		return -EAGAIN;
+	if (off == NULL)
+		return 0; /* external buffer */
+	if (len > ch->cfg.tx_bytes)
+		return -EMSGSIZE; /* never fits: use proto_chan_send_ext */
 	if (!tx_place(ch, len ? (uint32_t)len : 1, off))
 		return -EAGAIN;
 	return 0;
@@ -449,18 +498,12 @@ kind_sendable(uint8_t kind)
 	       kind != PROTO_K_PING;
 }
 
-int
-proto_chan_commit(struct proto_chan *ch, uint8_t kind, size_t len, uint64_t now)
+static void
+queue_msg(struct proto_chan *ch, uint8_t kind, size_t len, uint32_t off,
+	  const uint8_t *ext, uint64_t now)
 {
 	struct proto_chan_txm *m;
 
-	if (!ch->resv || len > ch->resv_len)
-		return -EINVAL;
-	ch->resv = false;
-	if (!kind_sendable(kind))
-		return -EINVAL;
-	if (ch->dead)
-		return -ETIMEDOUT;
 	if (ch->snd_una == ch->snd_nxt) {
 		/* Idle until now: the give-up clock starts here. */
 		ch->last_progress = now;
@@ -469,15 +512,48 @@ proto_chan_commit(struct proto_chan *ch, uint8_t kind, size_t len, uint64_t now)
 	memset(m, 0, offsetof(struct proto_chan_txm, acked));
 	memset(m->acked, 0, sizeof(m->acked));
 	m->seq = ch->snd_nxt++;
-	m->off = ch->resv_off;
+	m->off = off;
+	m->ext = ext;
 	m->len = (uint32_t)len;
 	m->kind = kind;
 	m->nfrags = len == 0 ? 1
 			     : (uint16_t)((len + ch->cfg.mtu_payload - 1) /
 					  ch->cfg.mtu_payload);
-	ch->tx_head = ch->resv_off + (len ? (uint32_t)len : 1);
+	if (ext == NULL) {
+		ch->tx_head = off + (len ? (uint32_t)len : 1);
+		ch->tx_arena_live++;
+	}
 	ch->st.tx_msgs++;
 	pump(ch, now);
+}
+
+int
+proto_chan_commit(struct proto_chan *ch, uint8_t kind, size_t len, uint64_t now)
+{
+	if (!ch->resv || len > ch->resv_len)
+		return -EINVAL;
+	ch->resv = false;
+	if (!kind_sendable(kind))
+		return -EINVAL;
+	if (ch->dead)
+		return -ETIMEDOUT;
+	queue_msg(ch, kind, len, ch->resv_off, NULL, now);
+	return 0;
+}
+
+int
+proto_chan_send_ext(struct proto_chan *ch, uint8_t kind, const void *msg,
+		    size_t len, uint64_t now)
+{
+	int rc;
+
+	if (!kind_sendable(kind) || (msg == NULL && len > 0) ||
+	    ch->ops.tx_release == NULL)
+		return -EINVAL;
+	rc = send_check(ch, len, NULL);
+	if (rc < 0)
+		return rc;
+	queue_msg(ch, kind, len, 0, msg ? msg : (const uint8_t *)"", now);
 	return 0;
 }
 
@@ -594,9 +670,16 @@ on_cum_ack(struct proto_chan *ch, uint64_t a, uint64_t now)
 		ch->inflight -= m->inflight;
 		if (!m->rexmit && m->max_sent == m->nfrags)
 			sample_tx = m->last_tx;
+		if (m->ext) {
+			if (ch->ops.tx_release)
+				ch->ops.tx_release(ch->ctx, m->ext);
+			m->ext = NULL;
+		} else {
+			ch->tx_arena_live--;
+		}
 	}
 	ch->snd_una = a;
-	if (ch->snd_una == ch->snd_nxt)
+	if (ch->tx_arena_live == 0)
 		ch->tx_head = 0;
 	if (sample_tx && now >= sample_tx)
 		rtt_sample(ch, now - sample_tx);
@@ -746,7 +829,7 @@ rx_place(struct proto_chan *ch, uint32_t need, uint32_t *off)
 	for (uint32_t k = 0; k < ch->cfg.rx_window; k++) {
 		const struct proto_chan_rxm *r = &ch->rxm[k];
 
-		if (r->live && r->order < best) {
+		if (r->live && r->ext == NULL && r->order < best) {
 			best = r->order;
 			tail = r->off;
 		}
@@ -773,6 +856,11 @@ static void
 rx_free(struct proto_chan *ch, struct proto_chan_rxm *r)
 {
 	r->live = false;
+	if (r->ext) {
+		ch->ops.rx_free(ch->ctx, r->ext);
+		r->ext = NULL;
+		return;
+	}
 	if (--ch->rx_live == 0)
 		ch->rx_head = 0;
 }
@@ -781,7 +869,7 @@ static void
 rx_evict_all(struct proto_chan *ch)
 {
 	for (uint32_t k = 0; k < ch->cfg.rx_window; k++) {
-		if (ch->rxm[k].live) {
+		if (ch->rxm[k].live && ch->rxm[k].ext == NULL) {
 			ch->rxm[k].live = false;
 			ch->st.rx_evicted++;
 		}
@@ -801,7 +889,8 @@ deliver_ready(struct proto_chan *ch)
 		ch->rcv_next++;
 		ch->st.rx_msgs++;
 		ch->st.rx_bytes += r->msg_len;
-		ch->ops.deliver(ch->ctx, r->kind, ch->rx_arena + r->off,
+		ch->ops.deliver(ch->ctx, r->kind,
+				r->ext ? r->ext : ch->rx_arena + r->off,
 				r->msg_len);
 		rx_free(ch, r);
 		if (ch->dead)
@@ -847,9 +936,16 @@ rx_data(struct proto_chan *ch, const struct proto_dgram_hdr *h,
 		return 0;
 	}
 	if (!live) {
-		uint32_t need = h->msg_len ? h->msg_len : 1, off;
+		uint32_t need = h->msg_len ? h->msg_len : 1, off = 0;
+		uint8_t *ext = NULL;
 
-		if (!rx_place(ch, need, &off)) {
+		if (need > ch->cfg.rx_bytes) {
+			/* never fits the arena: the owner's big buffers */
+			ext = ch->ops.rx_alloc ? ch->ops.rx_alloc(ch->ctx, need)
+					       : NULL;
+			if (ext == NULL)
+				return drop(ch, PROTO_CHAN_DROP_NO_BUFFER);
+		} else if (!rx_place(ch, need, &off)) {
 			if (h->seq != ch->rcv_next)
 				return drop(ch, PROTO_CHAN_DROP_NO_BUFFER);
 			rx_evict_all(ch);
@@ -861,14 +957,17 @@ rx_data(struct proto_chan *ch, const struct proto_dgram_hdr *h,
 		r->seq = h->seq;
 		r->order = ch->rx_alloc_order++;
 		r->off = off;
+		r->ext = ext;
 		r->alloc = need;
 		r->msg_len = h->msg_len;
 		r->fsz = fsz;
 		r->nfrags = h->frag_count;
 		r->kind = h->kind;
 		r->live = true;
-		ch->rx_live++;
-		ch->rx_head = off + need;
+		if (ext == NULL) {
+			ch->rx_live++;
+			ch->rx_head = off + need;
+		}
 	} else if (r->kind != h->kind || r->nfrags != h->frag_count ||
 		   r->msg_len != h->msg_len ||
 		   (r->nfrags > 1 && r->fsz != fsz)) {
@@ -880,7 +979,8 @@ rx_data(struct proto_chan *ch, const struct proto_dgram_hdr *h,
 		return 0;
 	}
 	if (h->payload_len)
-		memcpy(ch->rx_arena + r->off + (size_t)h->frag_index * r->fsz,
+		memcpy((r->ext ? r->ext : ch->rx_arena + r->off) +
+			       (size_t)h->frag_index * r->fsz,
 		       payload, h->payload_len);
 	bit_set(r->have, h->frag_index);
 	r->nrecv++;

@@ -19,10 +19,13 @@
  * proto_chan_mem_size()), so a hostile peer can never make a channel grow:
  *   - tx: at most cfg.tx_window unacknowledged messages and cfg.tx_bytes
  *     bytes of them; proto_chan_send() returns -EAGAIN beyond (backpressure);
+ *     messages larger than the ring go by proto_chan_send_ext (the
+ *     caller's buffer, released when acknowledged);
  *   - rx: messages are accepted only with seq in [rcv_next, rcv_next +
- *     rx_window) and reassembled in an arena of cfg.rx_bytes (>= max_msg);
- *     a datagram that does not fit is dropped and counted, and the sender
- *     retransmits it;
+ *     rx_window) and reassembled in an arena of cfg.rx_bytes; a message
+ *     larger than the arena gets a buffer from ops.rx_alloc (the owner's
+ *     bounded pool); a datagram that does not fit is dropped and counted,
+ *     and the sender retransmits it;
  *   - at most cfg.frag_window datagrams are in flight (unacknowledged).
  *
  * Threads: a channel is owned by one thread; nothing here is shared.
@@ -54,8 +57,8 @@ struct proto_chan_cfg {
 	uint32_t max_msg;     /* largest message either way */
 	uint32_t tx_window;   /* unacked messages we may have (<= peer's rx) */
 	uint32_t rx_window;   /* messages beyond rcv_next we buffer */
-	uint32_t tx_bytes;    /* tx arena, >= max_msg */
-	uint32_t rx_bytes;    /* reassembly arena, >= max_msg */
+	uint32_t tx_bytes;    /* tx ring (bigger messages: send_ext) */
+	uint32_t rx_bytes;    /* reassembly arena (< max_msg: ops.rx_alloc) */
 	uint32_t frag_window; /* datagrams in flight, unacknowledged */
 	uint32_t max_retries; /* consecutive RTOs without progress → dead */
 	uint64_t rto_init_ns; /* before the first RTT sample */
@@ -112,6 +115,17 @@ struct proto_chan_ops {
 	 * the channel does not handle itself (CLOSE, ADMIN, ...). */
 	void (*control)(void *ctx, const struct proto_dgram_hdr *h,
 			const void *payload, size_t len);
+	/* Optional big buffers, so per-channel arenas can be smaller than
+	 * max_msg (a server with many sessions shares a pool instead):
+	 * rx_alloc gives len bytes for a message larger than rx_bytes, or
+	 * NULL (the fragment is dropped as no_buffer and the peer resends
+	 * it); rx_free takes it back after delivery, eviction or reset.
+	 * Required when rx_bytes < max_msg. */
+	void *(*rx_alloc)(void *ctx, size_t len);
+	void (*rx_free)(void *ctx, void *buf);
+	/* proto_chan_send_ext: the caller's message is no longer needed
+	 * (acknowledged, or the channel was reset/finished). */
+	void (*tx_release)(void *ctx, const void *msg);
 };
 
 struct proto_chan_txm; /* private, in the caller's block */
@@ -133,8 +147,9 @@ struct proto_chan {
 	struct proto_chan_txm *txm;
 	uint8_t *tx_ring;
 	uint32_t tx_head;
-	uint32_t inflight;     /* datagrams sent and not acknowledged */
-	uint64_t rto_deadline; /* 0: not armed */
+	uint32_t tx_arena_live; /* queued messages stored in the tx ring */
+	uint32_t inflight;	/* datagrams sent and not acknowledged */
+	uint64_t rto_deadline;	/* 0: not armed */
 	uint64_t srtt, rttvar, rto;
 	uint32_t retries;
 	uint64_t last_progress;
@@ -184,6 +199,10 @@ int proto_chan_init(struct proto_chan *ch, const struct proto_chan_cfg *cfg,
 		    void *ctx, int64_t session_id, const uint8_t key[16],
 		    uint64_t now);
 
+/* Releases every external buffer (tx_release / rx_free) and marks the
+ * channel dead; call before freeing its memory. */
+void proto_chan_fini(struct proto_chan *ch);
+
 /* Forgets everything in flight both ways and starts fresh sequence spaces
  * (a new connection of the same session, or a new session), with a new
  * session id and key.  Clears the dead state; keeps the counters. */
@@ -192,11 +211,18 @@ void proto_chan_reset(struct proto_chan *ch, int64_t session_id,
 
 /* Queues one message of `kind` (REQUEST, REPLY, EVENT, CLOSE, PEER...,
  * never CONNECT/CONNECTED/ACK/PING) and transmits what the windows allow.
- * The bytes are copied.  Returns 0, -EMSGSIZE (len > max_msg), -EAGAIN
+ * The bytes are copied into the tx ring.  Returns 0, -EMSGSIZE (len >
+ * max_msg, or > tx_bytes: use proto_chan_send_ext), -EAGAIN
  * (window or arena full: retry after acks arrive), -EINVAL (kind),
  * -ETIMEDOUT (channel dead). */
 int proto_chan_send(struct proto_chan *ch, uint8_t kind, const void *msg,
 		    size_t len, uint64_t now);
+
+/* Queues a message that stays in the caller's memory (no copy; e.g. a
+ * large reply built in a pooled buffer) until ops.tx_release(ctx, msg).
+ * Same errors as send, plus -EINVAL without ops.tx_release. */
+int proto_chan_send_ext(struct proto_chan *ch, uint8_t kind, const void *msg,
+			size_t len, uint64_t now);
 
 /* Zero-copy send: reserve room for a len-byte message inside the channel,
  * write it, then commit.  reserve returns NULL and sets errno like send's

@@ -161,8 +161,10 @@ sim_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 static const uint8_t sim_key[16] __attribute__((unused)) = {
 	1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
 
+/* extra: optional rx_alloc/rx_free/tx_release for both ends. */
 static inline struct sim *
-sim_new(const struct proto_chan_cfg *cfg, uint64_t seed)
+sim_new_ops(const struct proto_chan_cfg *cfg, uint64_t seed,
+	    const struct proto_chan_ops *extra)
 {
 	struct sim *s = calloc(1, sizeof(*s));
 	struct proto_chan_ops ops = {.emit = sim_emit, .deliver = sim_deliver};
@@ -170,6 +172,11 @@ sim_new(const struct proto_chan_cfg *cfg, uint64_t seed)
 
 	assert_non_null(s);
 	assert_true(ms > 0);
+	if (extra) {
+		ops.rx_alloc = extra->rx_alloc;
+		ops.rx_free = extra->rx_free;
+		ops.tx_release = extra->tx_release;
+	}
 	s->q = calloc(SIM_MAXQ, sizeof(*s->q));
 	s->rng = seed * 0x9E3779B97F4A7C15ull + 1;
 	s->now = 1000000000ull;
@@ -187,6 +194,12 @@ sim_new(const struct proto_chan_cfg *cfg, uint64_t seed)
 		e->scratch = malloc(cfg->max_msg + 1);
 	}
 	return s;
+}
+
+static inline struct sim *
+sim_new(const struct proto_chan_cfg *cfg, uint64_t seed)
+{
+	return sim_new_ops(cfg, seed, NULL);
 }
 
 static inline void

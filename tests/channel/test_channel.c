@@ -28,7 +28,7 @@ test_defaults_are_valid(void **state)
 	assert_true(proto_chan_mem_size(&c) > 0);
 	assert_true((c.max_msg + c.mtu_payload - 1) / c.mtu_payload <=
 		    PROTO_MAX_FRAGS);
-	c.rx_bytes = c.max_msg - 1;
+	c.rx_bytes = c.mtu_payload - 1;
 	assert_int_equal(proto_chan_mem_size(&c), 0);
 	c = small_cfg();
 	c.mtu_payload = 512; /* 1 MiB would need > 1024 fragments */
@@ -643,6 +643,122 @@ test_control_datagram_passed_up(void **state)
 	sim_free(s);
 }
 
+static int big_allocs, big_frees, releases;
+
+static void *
+big_alloc(void *ctx, size_t len)
+{
+	(void)ctx;
+	big_allocs++;
+	return malloc(len);
+}
+
+static void
+big_free(void *ctx, void *p)
+{
+	(void)ctx;
+	big_frees++;
+	free(p);
+}
+
+static void
+tx_release(void *ctx, const void *m)
+{
+	(void)ctx;
+	(void)m;
+	releases++;
+}
+
+static void
+test_small_arenas_use_external_buffers(void **state)
+{
+	struct proto_chan_cfg c = small_cfg();
+	struct proto_chan_ops extra = {.rx_alloc = big_alloc,
+				       .rx_free = big_free,
+				       .tx_release = tx_release};
+	struct sim *s;
+	uint8_t *big = malloc(1024 * 1024);
+
+	(void)state;
+	c.tx_bytes = c.rx_bytes = 64 * 1024;
+	big_allocs = big_frees = releases = 0;
+	s = sim_new_ops(&c, 28, &extra);
+	s->loss_ppm = 20000;
+	for (uint32_t j = 0; j < 1024 * 1024; j++)
+		big[j] = sim_byte(0, 1, j);
+	/* message 0 small (ring), message 1 big (caller's buffer) */
+	sim_plan(s, 0, 100);
+	sim_feed(s); /* message 0 goes through the ring */
+	assert_int_equal(s->e[0].ntx_sent, 1);
+	sim_plan(s, 0, 1024 * 1024); /* message 1 does not fit it */
+	assert_int_equal(proto_chan_send(&s->e[0].ch, PROTO_K_REQUEST, big,
+					 1024 * 1024, s->now),
+			 -EMSGSIZE);
+	assert_int_equal(proto_chan_send_ext(&s->e[0].ch, PROTO_K_REQUEST + 0,
+					     big, 1024 * 1024, s->now),
+			 0);
+	s->e[0].ntx_sent = 2;
+	sim_run(s, 1000000);
+	sim_run_for(s, 100000000, 100000);
+	assert_int_equal(s->e[1].rx_next, 2);
+	assert_int_equal(s->e[1].rx_bad, 0);
+	assert_true(big_allocs >= 1);
+	assert_int_equal(big_allocs, big_frees);
+	assert_int_equal(releases, 1);
+	sim_free(s);
+	free(big);
+}
+
+static void
+test_small_arena_without_allocator_refused(void **state)
+{
+	struct proto_chan_cfg c = small_cfg();
+	struct proto_chan ch;
+	struct proto_chan_ops ops = {.emit = sim_emit, .deliver = sim_deliver};
+	size_t ms;
+	void *mem = NULL;
+
+	(void)state;
+	c.rx_bytes = 64 * 1024;
+	ms = proto_chan_mem_size(&c);
+	assert_true(ms > 0);
+	assert_int_equal(posix_memalign(&mem, 64, ms), 0);
+	assert_int_equal(
+		proto_chan_init(&ch, &c, mem, ms, &ops, NULL, 1, sim_key, 0),
+		-EINVAL);
+	free(mem);
+}
+
+static void
+test_reset_releases_external_buffers(void **state)
+{
+	struct proto_chan_cfg c = small_cfg();
+	struct proto_chan_ops extra = {.rx_alloc = big_alloc,
+				       .rx_free = big_free,
+				       .tx_release = tx_release};
+	struct sim *s;
+	static uint8_t msg[200000];
+
+	(void)state;
+	c.tx_bytes = c.rx_bytes = 64 * 1024;
+	big_allocs = big_frees = releases = 0;
+	s = sim_new_ops(&c, 29, &extra);
+	s->jitter_ns = 100000; /* fragments arrive out of order */
+	assert_int_equal(proto_chan_send_ext(&s->e[0].ch, PROTO_K_REQUEST, msg,
+					     sizeof(msg), s->now),
+			 0);
+	/* let part of it arrive, then reset both ends */
+	for (int i = 0; i < 30; i++)
+		sim_step(s);
+	proto_chan_reset(&s->e[0].ch, 0x1234, sim_key, s->now);
+	proto_chan_reset(&s->e[1].ch, 0x1234, sim_key, s->now);
+	assert_int_equal(releases, 1);
+	assert_int_equal(big_allocs, big_frees);
+	proto_chan_fini(&s->e[0].ch);
+	proto_chan_fini(&s->e[1].ch);
+	sim_free(s);
+}
+
 int
 main(void)
 {
@@ -674,6 +790,9 @@ main(void)
 		cmocka_unit_test(test_reset_rejects_stale_datagrams),
 		cmocka_unit_test(test_connect_kinds_refused),
 		cmocka_unit_test(test_control_datagram_passed_up),
+		cmocka_unit_test(test_small_arenas_use_external_buffers),
+		cmocka_unit_test(test_small_arena_without_allocator_refused),
+		cmocka_unit_test(test_reset_releases_external_buffers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

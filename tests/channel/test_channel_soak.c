@@ -4,7 +4,8 @@
  * seeds, each with its own loss, duplication, reordering and corruption
  * rates and a mix of message sizes up to 1 MiB both ways, checking that
  * every message is delivered exactly once, in order, intact, and that the
- * channel never dies while the link delivers something.  Bounded in steps
+ * channel never dies while the link delivers something, and every
+ * external reassembly buffer is given back.  Bounded in steps
  * and seeds; DPZK_SOAK_SEEDS overrides the seed count.
  */
 #include <errno.h>
@@ -12,9 +13,31 @@
 
 #include "chansim.h"
 
+static long live_bufs;
+
+static void *
+big_alloc(void *ctx, size_t len)
+{
+	(void)ctx;
+	live_bufs++;
+	return malloc(len);
+}
+
+static void
+big_free(void *ctx, void *p)
+{
+	(void)ctx;
+	live_bufs--;
+	free(p);
+}
+
+/* Odd seeds reassemble big messages in external buffers (a 64 KiB arena
+ * plus ops.rx_alloc), as a server with many sessions would. */
 static void
 soak_one(uint64_t seed)
 {
+	struct proto_chan_ops extra = {.rx_alloc = big_alloc,
+				       .rx_free = big_free};
 	struct proto_chan_cfg c;
 	struct sim *s;
 	uint64_t steps;
@@ -26,7 +49,9 @@ soak_one(uint64_t seed)
 	c.rx_window = c.tx_window;
 	c.frag_window = 8 + (r >> 8) % 120;
 	c.max_retries = 1000;
-	s = sim_new(&c, seed);
+	if (seed & 1)
+		c.rx_bytes = 64 * 1024;
+	s = sim_new_ops(&c, seed, &extra);
 	s->loss_ppm = (uint32_t)((r >> 16) % 250000);
 	s->dup_ppm = (uint32_t)((r >> 24) % 200000);
 	s->corrupt_ppm = (uint32_t)((r >> 32) % 50000);
@@ -54,6 +79,9 @@ soak_one(uint64_t seed)
 	assert_int_equal(s->e[0].rx_bad + s->e[1].rx_bad, 0);
 	assert_false(proto_chan_is_dead(&s->e[0].ch));
 	assert_false(proto_chan_is_dead(&s->e[1].ch));
+	proto_chan_fini(&s->e[0].ch);
+	proto_chan_fini(&s->e[1].ch);
+	assert_int_equal(live_bufs, 0);
 	sim_free(s);
 }
 
