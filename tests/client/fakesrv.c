@@ -495,6 +495,10 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 		do_multi_read(fs, &q, &a);
 		break;
 	case PROTO_OP_AUTH:
+		if (q.auth.scheme.len == 3 &&
+		    memcmp(q.auth.scheme.p, "bad", 3) == 0)
+			err = PROTO_ZAUTHFAILED;
+		break;
 	case PROTO_OP_SETWATCHES:
 	case PROTO_OP_SETWATCHES2:
 	case PROTO_OP_CLOSESESSION:

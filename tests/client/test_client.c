@@ -599,6 +599,25 @@ test_parse_acl_zkcli_syntax(void **state)
 }
 
 static void
+test_rejected_auth_ends_session(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct log l = {0};
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, &l);
+
+	(void)state;
+	assert_int_equal(dpzk_add_auth(zh, "digest", "u:p", 3), DPZK_ZOK);
+	assert_int_equal(dpzk_add_auth(zh, "bad", "x", 1), DPZK_ZAUTHFAILED);
+	assert_int_equal(dpzk_state(zh), DPZK_AUTH_FAILED_STATE);
+	assert_int_equal(dpzk_exists(zh, "/", 0, NULL), DPZK_ZINVALIDSTATE);
+	dpzk_poll_once(zh, 0);
+	assert_int_equal(l.session_states[l.nsessions - 1],
+			 DPZK_AUTH_FAILED_STATE);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
 test_bad_hosts_rejected(void **state)
 {
 	(void)state;
@@ -628,6 +647,7 @@ main(void)
 		cmocka_unit_test(test_event_loop_api_drives_async_calls),
 		cmocka_unit_test(test_close_fails_outstanding_with_closing),
 		cmocka_unit_test(test_parse_acl_zkcli_syntax),
+		cmocka_unit_test(test_rejected_auth_ends_session),
 		cmocka_unit_test(test_bad_hosts_rejected),
 	};
 
