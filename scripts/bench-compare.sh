@@ -79,6 +79,7 @@ command -v java >/dev/null || die "java not found (the zookeeper package should 
 if [ ! -f "$build/build.ninja" ]; then
 	meson setup "$build" >/dev/null || die "meson setup $build failed"
 fi
+build=$(cd "$build" && pwd)
 bench="$build/bench/dpzk-bench/dpzk-bench"
 ninja -C "$build" bench/dpzk-bench/dpzk-bench >/tmp/dpzk-bench-build.log 2>&1 ||
 	{ tail -30 /tmp/dpzk-bench-build.log; die "building dpzk-bench failed"; }
@@ -95,8 +96,8 @@ for t in mgmt/dpzk-server dataplane/dpzk-echo; do
 		ninja -C "$build" "$t" >>/tmp/dpzk-bench-build.log 2>&1 || true
 	fi
 done
-[ -x "$build/mgmt/dpzk-server" ] && server_bin="$top/$build/mgmt/dpzk-server"
-[ -x "$build/dataplane/dpzk-echo" ] && echo_bin="$top/$build/dataplane/dpzk-echo"
+[ -x "$build/mgmt/dpzk-server" ] && server_bin="$build/mgmt/dpzk-server"
+[ -x "$build/dataplane/dpzk-echo" ] && echo_bin="$build/dataplane/dpzk-echo"
 testnet="$top/scripts/testnet.sh"
 [ -x "$testnet" ] || testnet=
 
@@ -307,7 +308,9 @@ print()
 fmt = "%-14s %-10s %-9s %9s %9s %9s %9s %9s %9s %9s %7s"
 print(fmt % ("workload", "target", "hist", "ops/s", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"))
 def rows(wl, label, r):
-    for h in r["results"]["histograms"]:
+    for i, h in enumerate(r["results"]["histograms"]):
+        if i > 0 and h["count"] == 0:
+            continue
         print(fmt % (wl, label, h["name"][:9], "%.0f" % h["throughput"],
                      *["%.1f" % h[k] for k in P], r["results"]["errors"]))
 for name, label in (("floor-udp-loopback", "udp-lo"), ("floor-udp-dpzk-echo", "udp-dpdk"), ("floor-dsync", "dsync-4k")):
@@ -328,6 +331,8 @@ for wl in wls:
     for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3")):
         if a in rs and b in rs:
             for ha, hb in zip(rs[a]["results"]["histograms"], rs[b]["results"]["histograms"]):
+                if ha["count"] == 0 or hb["count"] == 0:
+                    continue
                 print(fmt % (wl, a + "/" + b, ha["name"][:9],
                              "%.2f" % (ha["throughput"] / hb["throughput"] if hb["throughput"] else 0),
                              *["%.2f" % (ha[k] / hb[k] if hb[k] else 0) for k in P], ""))

@@ -140,6 +140,10 @@ bench_count_rc(struct bench_client *c, int rc)
 {
 	int k = rc < 0 && -rc < BENCH_NCODES ? -rc : 0;
 
+	/* ops still in flight when the run closes its sessions */
+	if (rc == BENCH_ZCLOSING && bench_stopping(c->run))
+		return;
+
 	atomic_fetch_add_explicit(&c->errors, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->run->err_codes[k], 1,
 				  memory_order_relaxed);
