@@ -276,6 +276,9 @@ void dp_fini(void);
 /* The configuration in force (a copy made by dp_init()).  Any. */
 const struct dp_config *dp_config_get(void);
 
+/* The port's MAC address (zeros before dp_init()).  Any. */
+void dp_port_mac(uint8_t mac[6]);
+
 /* ------------------------------------------------------------------ */
 /* Services and hooks (register before dp_run(); control)              */
 /* ------------------------------------------------------------------ */

@@ -137,6 +137,12 @@ dp_config_get(void)
 }
 
 void
+dp_port_mac(uint8_t mac[6])
+{
+	memcpy(mac, g.port.mac, 6);
+}
+
+void
 dp_stop(void)
 {
 	force_quit = 1;

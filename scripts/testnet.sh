@@ -22,6 +22,9 @@
 #   testnet.sh prefix [--name NAME] I      EAL file prefix of server I
 #   testnet.sh status [--name NAME]
 #   testnet.sh down [--name NAME]          kill servers, delete namespace
+#   testnet.sh gc                          tear down orphaned networks: no
+#                                          server alive and the process that
+#                                          made it gone
 # NAME defaults to $DPZK_TESTNET, else the only network that exists.
 set -uo pipefail
 
@@ -131,6 +134,16 @@ stop_pid() {
 	sleep 0.2
 }
 
+# in_use RUN: true while the creator of the network or a server lives.
+in_use() {
+	local run=$1 f
+	[ -s "$run/owner" ] && kill -0 "$(cat "$run/owner")" 2>/dev/null && return 0
+	for f in "$run"/pid.*; do
+		[ -e "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && return 0
+	done
+	return 1
+}
+
 teardown() {
 	local run=$1 ns f pid prefix
 	[ -d "$run" ] || return 0
@@ -186,6 +199,7 @@ cmd_up() {
 	echo "$mem" >"$run/mem"
 	echo "$idle" >"$run/idle"
 	echo "$n" >"$run/n"
+	echo "$PPID" >"$run/owner"
 	: >"$run/args"
 	for a in "${extra[@]}"; do printf '%s\0' "$a" >>"$run/args"; done
 	# From here a failure tears everything down.
@@ -218,6 +232,15 @@ main() {
 	case "$cmd" in
 	up) cmd_up "$@" ;;
 	ip) server_ip "${1:?server number}" ;;
+	gc)
+		need_root
+		for run in "$RUN_ROOT"/dpzk-*; do
+			[ -d "$run" ] || continue
+			in_use "$run" && continue
+			teardown "$run"
+			say "network $(basename "$run") down"
+		done
+		;;
 	down | exec | stop | start | log | prefix | status)
 		if [ "${1:-}" = "--name" ]; then
 			opt_name=$2
@@ -257,7 +280,7 @@ main() {
 			;;
 		esac
 		;;
-	-h | --help | "") sed -n '2,31p' "$0" ;;
+	-h | --help | "") sed -n '2,28p' "$0" ;;
 	*) die "unknown command '$cmd' (try --help)" ;;
 	esac
 }

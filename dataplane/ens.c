@@ -1,0 +1,1460 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * dataplane/ens.c — peer links and the Zab driver of dpzk-server (see
+ * ens.h).
+ *
+ * Peer links: one proto_chan per peer over UDP on the peer port.  The
+ * channel key is proto_chan_derive_key(ensemble secret, my_nonce ^
+ * their_nonce), where each side draws a fresh random nonce per link at
+ * start and again whenever the link fails.  The nonces travel in HELLO
+ * datagrams (kind PROTO_K_PEER + 1, sealed with the secret and nonce 0,
+ * resent until the peer echoes ours).  A peer that restarts or resets its
+ * link shows a new nonce: we reset the channel (fresh sequence spaces,
+ * fresh key) and tell zab the link broke (zab_link_down), so nothing of an
+ * earlier incarnation is ever taken for the new one.  Datagrams that fail
+ * the MAC are dropped and counted.  Votes travel on the same link (the
+ * election port is reserved, not used).
+ *
+ * Messages on a link (channel kinds): PEER (16) a zab message
+ * (zab_msg_encode), 18 a control message of srv.c (error replies, sync
+ * answers, session touches), 19 a chunk of a SNAP transfer: the leader
+ * serializes its tree (tree_serialize), sends it in chunks of
+ * snap_chunk_kb, then the SNAP zab message itself with an empty payload;
+ * the learner reassembles the chunks and steps SNAP with them attached.
+ *
+ * The driver processes every Ready as zab.h's contract says, inline on the
+ * lcore; durable progress of the log is reported from the poll hook.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_common.h>
+#include <rte_log.h>
+#include <rte_telemetry.h>
+
+#include <sodium.h>
+
+#include "dataplane/dp.h"
+#include "dataplane/ens.h"
+#include "dataplane/srv.h"
+#include "nvme-log/nlog.h"
+#include "proto/proto.h"
+#include "tree/tree.h"
+
+#define ENS_LOG(lvl, ...) RTE_LOG(lvl, USER1, "ens: " __VA_ARGS__)
+
+#define K_ZAB	 PROTO_K_PEER
+#define K_HELLO	 (PROTO_K_PEER + 1)
+#define K_CTL	 (PROTO_K_PEER + 2)
+#define K_SNAP	 (PROTO_K_PEER + 3)
+#define HELLO_US 50000ull
+#define BL_MAX	 (256ull << 20)
+
+struct bl {
+	struct bl *next;
+	uint8_t kind;
+	uint32_t len;
+	uint8_t b[];
+};
+
+struct peer {
+	struct ens_server s;
+	bool self;
+	struct proto_chan ch;
+	void *mem;
+	uint64_t link_id;
+	uint64_t my_nonce, their_nonce;
+	bool confirmed;
+	uint64_t hello_next_us;
+	uint64_t rx_last_us;
+	struct bl *bl_head, *bl_tail;
+	uint64_t bl_bytes;
+	bool down_pending;
+	/* SNAP reassembly (from this peer) */
+	uint8_t *snap;
+	size_t snap_len, snap_cap;
+	uint64_t snap_zxid;
+	/* leader's view */
+	uint64_t acked;
+	/* counters */
+	uint64_t resets, hello_rx, bad_mac;
+};
+
+struct ens_status {
+	uint8_t role;
+	uint32_t leader, epoch;
+	uint64_t last_zxid, commit_zxid, applied_zxid;
+	uint32_t followers, synced;
+	uint64_t max_lag;
+	uint64_t elections, syncs_diff, syncs_trunc, syncs_snap;
+	uint64_t drop_bad_mac, drop_unknown, link_resets;
+};
+
+static struct {
+	bool on;
+	struct ens_config c;
+	struct dp_config dc;
+	struct tree *t;
+	struct nlog *l;
+	struct zab *z;
+	struct dp_lcore *lc;
+	uint32_t self;
+	uint32_t n;
+	struct peer p[ZAB_MAX_PEERS];
+	struct proto_chan_cfg ccfg;
+	size_t ch_mem_len;
+	uint8_t hello_key[16];
+	uint8_t *enc;
+	size_t enc_cap;
+	uint64_t tick_next_us;
+	uint64_t durable_reported;
+	bool dirty;
+	bool in_ready;
+	uint8_t *snap_hold; /* a SNAP payload zab refers to */
+	uint8_t role;
+	uint32_t leader;
+	bool established;
+	uint64_t publish_next_us;
+	struct ens_status st;
+	uint64_t drop_bad_mac, drop_unknown, link_resets;
+} E;
+
+static struct ens_status pub;
+static atomic_uint pub_seq;
+
+/* recovery: records kept for zab_load */
+struct rrec {
+	uint64_t zxid;
+	uint32_t len;
+	int32_t type;
+	uint8_t *b;
+};
+static struct {
+	struct nlog_recover_ops srv_ops;
+	uint64_t snap_zxid;
+	struct rrec *v;
+	size_t n, cap;
+	int err;
+} R;
+
+/* ------------------------------------------------------------------ */
+/* configuration                                                       */
+/* ------------------------------------------------------------------ */
+
+void
+ens_config_defaults(struct ens_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->tick_ms = 10;
+	c->init_limit = 200;
+	c->sync_limit = 100;
+	c->hist_entries = 4096;
+	c->hist_mb = 16;
+	c->snap_chunk_kb = 512;
+}
+
+static bool
+key_is(const char *key, const char *name)
+{
+	for (; *key && *name; key++, name++) {
+		char a = *key == '-' ? '_' : *key;
+
+		if (a != *name)
+			return false;
+	}
+	return *key == 0 && *name == 0;
+}
+
+static int
+parse_ip(const char *s, uint32_t *ip)
+{
+	unsigned a, b, c, d;
+	char tail;
+
+	if (sscanf(s, "%u.%u.%u.%u%c", &a, &b, &c, &d, &tail) != 4 || a > 255 ||
+	    b > 255 || c > 255 || d > 255)
+		return -EINVAL;
+	*ip = a << 24 | b << 16 | c << 8 | d;
+	return 0;
+}
+
+static int
+set_server(struct ens_config *c, uint32_t id, const char *v, char *why,
+	   size_t whylen)
+{
+	char buf[128], *f[5], *sv;
+	int nf = 0;
+	struct ens_server s = {.id = id};
+	unsigned long pp, ep;
+
+	snprintf(buf, sizeof(buf), "%s", v);
+	for (char *tok = strtok_r(buf, ":", &sv); tok && nf < 5;
+	     tok = strtok_r(NULL, ":", &sv))
+		f[nf++] = tok;
+	if (nf < 3 || nf > 4 || parse_ip(f[0], &s.ip) != 0)
+		goto bad;
+	pp = strtoul(f[1], NULL, 10);
+	ep = strtoul(f[2], NULL, 10);
+	if (pp == 0 || pp > 65535 || ep == 0 || ep > 65535)
+		goto bad;
+	s.peer_port = (uint16_t)pp;
+	s.election_port = (uint16_t)ep;
+	if (nf == 4) {
+		if (strcmp(f[3], "observer") == 0)
+			s.observer = true;
+		else if (strcmp(f[3], "participant") != 0)
+			goto bad;
+	}
+	for (uint32_t i = 0; i < c->n_servers; i++)
+		if (c->srv[i].id == id) {
+			c->srv[i] = s;
+			return 0;
+		}
+	if (c->n_servers >= ZAB_MAX_PEERS) {
+		snprintf(why, whylen, "server.%u: more than %d servers", id,
+			 ZAB_MAX_PEERS);
+		return -EINVAL;
+	}
+	c->srv[c->n_servers++] = s;
+	return 0;
+bad:
+	snprintf(why, whylen,
+		 "server.%u=%s: expected ip:peer_port:election_port"
+		 "[:observer]",
+		 id, v);
+	return -EINVAL;
+}
+
+int
+ens_config_set(struct ens_config *c, const char *key, const char *value,
+	       char *why, size_t whylen)
+{
+	uint32_t *u = NULL, lo = 1, hi = 1000000;
+	char *end;
+	unsigned long long x;
+
+	if (strncmp(key, "server.", 7) == 0) {
+		x = strtoull(key + 7, &end, 10);
+		if (*end || x == 0 || x > 255) {
+			snprintf(why, whylen, "%s: server ids are 1..255", key);
+			return -EINVAL;
+		}
+		return set_server(c, (uint32_t)x, value, why, whylen);
+	}
+	if (key_is(key, "ensemble_secret")) {
+		size_t bl = 0;
+
+		if (strlen(value) != 32 ||
+		    sodium_hex2bin(c->secret, 16, value, 32, NULL, &bl, NULL) !=
+			    0 ||
+		    bl != 16) {
+			snprintf(why, whylen, "--%s: expected 32 hex digits",
+				 key);
+			return -EINVAL;
+		}
+		c->secret_set = true;
+		return 0;
+	}
+	if (key_is(key, "init_limit"))
+		u = &c->init_limit;
+	else if (key_is(key, "sync_limit"))
+		u = &c->sync_limit;
+	else if (key_is(key, "zab_tick_ms"))
+		u = &c->tick_ms, hi = 10000;
+	else if (key_is(key, "zab_window_entries"))
+		u = &c->hist_entries, lo = 16;
+	else if (key_is(key, "zab_window_mb"))
+		u = &c->hist_mb, hi = 65536;
+	else if (key_is(key, "zab_snap_chunk_kb"))
+		u = &c->snap_chunk_kb, lo = 4, hi = 1000;
+	if (u == NULL)
+		return -ENOENT;
+	errno = 0;
+	x = strtoull(value, &end, 10);
+	if (errno || !*value || *end || x < lo || x > hi) {
+		snprintf(why, whylen, "--%s=%s: not a number in %u..%u", key,
+			 value, lo, hi);
+		return -EINVAL;
+	}
+	*u = (uint32_t)x;
+	return 0;
+}
+
+int
+ens_config_check(const struct ens_config *c, uint32_t self, char *why,
+		 size_t whylen)
+{
+	bool found = false;
+	uint32_t voters = 0;
+
+	if (c->n_servers == 0)
+		return 0;
+	for (uint32_t i = 0; i < c->n_servers; i++) {
+		if (c->srv[i].id == self)
+			found = true;
+		if (!c->srv[i].observer)
+			voters++;
+	}
+	if (!found) {
+		snprintf(why, whylen,
+			 "server_id %u is not among the server.N lines", self);
+		return -EINVAL;
+	}
+	if (voters == 0) {
+		snprintf(why, whylen, "no voting server among server.N");
+		return -EINVAL;
+	}
+	if (!c->secret_set) {
+		snprintf(why, whylen,
+			 "ensemble mode needs ensemble_secret (32 hex digits, "
+			 "the same on every server)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void
+ens_config_usage(FILE *out)
+{
+	fprintf(out,
+		"\n[zab]  (ensemble mode: any server.N line)\n"
+		"  --server.N=ip:peer_port:election_port[:observer]\n"
+		"                             ensemble member N (server_id N "
+		"is this server)\n"
+		"  --ensemble_secret=HEX32    peer link and session password "
+		"secret (same on all)\n"
+		"  --init_limit=TICKS         discovery+sync limit (default: "
+		"200)\n"
+		"  --sync_limit=TICKS         peer silence limit (default: "
+		"100)\n"
+		"  --zab_tick_ms=MS           zab tick (default: 10)\n"
+		"  --zab_window_entries=N     DIFF history window (default: "
+		"4096)\n"
+		"  --zab_window_mb=MB         ... payload bytes (default: 16)\n"
+		"  --zab_snap_chunk_kb=KB     SNAP transfer chunk (default: "
+		"512)\n");
+}
+
+/* ------------------------------------------------------------------ */
+/* recovery                                                            */
+/* ------------------------------------------------------------------ */
+
+static int
+r_snap_begin(void *arg, uint64_t zxid, uint64_t body_len)
+{
+	R.snap_zxid = zxid;
+	return R.srv_ops.snap_begin ? R.srv_ops.snap_begin(arg, zxid, body_len)
+				    : 0;
+}
+
+static int
+r_record(void *arg, uint64_t zxid, int32_t type, const void *payload,
+	 uint32_t len)
+{
+	struct rrec *r;
+
+	(void)arg;
+	if (R.n == R.cap) {
+		size_t cap = R.cap ? R.cap * 2 : 1024;
+		struct rrec *v = realloc(R.v, cap * sizeof(*v));
+
+		if (v == NULL)
+			return -ENOMEM;
+		R.v = v;
+		R.cap = cap;
+	}
+	r = &R.v[R.n];
+	r->b = malloc(len ? len : 1);
+	if (r->b == NULL)
+		return -ENOMEM;
+	memcpy(r->b, payload, len);
+	r->zxid = zxid;
+	r->len = len;
+	r->type = type;
+	R.n++;
+	return 0;
+}
+
+void
+ens_recover_ops(struct tree *t, struct nlog_recover_ops *ops)
+{
+	srv_recover_ops(t, &R.srv_ops);
+	*ops = R.srv_ops;
+	ops->snap_begin = r_snap_begin;
+	ops->record = r_record;
+}
+
+/* ------------------------------------------------------------------ */
+/* status                                                              */
+/* ------------------------------------------------------------------ */
+
+static struct peer *
+peer_by_id(uint32_t id)
+{
+	for (uint32_t i = 0; i < E.n; i++)
+		if (E.p[i].s.id == id)
+			return &E.p[i];
+	return NULL;
+}
+
+static void
+publish(void)
+{
+	struct zab_status zs;
+	struct zab_stats zt;
+	uint64_t now = dp_now_us();
+
+	zab_status(E.z, &zs);
+	zab_stats(E.z, &zt);
+	E.st.role = zs.role;
+	E.st.leader = zs.leader;
+	E.st.epoch = zs.epoch;
+	E.st.last_zxid = zs.last_zxid;
+	E.st.commit_zxid = zs.commit_zxid;
+	E.st.applied_zxid = zs.applied_zxid;
+	E.st.elections = zt.elections;
+	E.st.syncs_diff = zt.syncs_diff;
+	E.st.syncs_trunc = zt.syncs_trunc;
+	E.st.syncs_snap = zt.syncs_snap;
+	E.st.followers = E.st.synced = 0;
+	E.st.max_lag = 0;
+	if (zs.role == ZAB_LEADING) {
+		for (uint32_t i = 0; i < E.n; i++) {
+			struct peer *p = &E.p[i];
+			uint64_t lag;
+
+			if (p->self || !p->confirmed)
+				continue;
+			if (now - p->rx_last_us >
+			    (uint64_t)E.c.sync_limit * E.c.tick_ms * 1000)
+				continue;
+			E.st.followers++;
+			if (zab_zxid_epoch(p->acked) == zs.epoch &&
+			    zs.established) {
+				E.st.synced++;
+				lag = zs.last_zxid > p->acked
+					      ? zs.last_zxid - p->acked
+					      : 0;
+				if (lag > E.st.max_lag)
+					E.st.max_lag = lag;
+			}
+		}
+	}
+	E.st.drop_bad_mac = E.drop_bad_mac;
+	E.st.drop_unknown = E.drop_unknown;
+	E.st.link_resets = E.link_resets;
+	atomic_fetch_add_explicit(&pub_seq, 1, memory_order_release);
+	memcpy(&pub, &E.st, sizeof(pub));
+	atomic_fetch_add_explicit(&pub_seq, 1, memory_order_release);
+}
+
+static void
+status_get(struct ens_status *s)
+{
+	unsigned a, b;
+
+	for (int i = 0; i < 1000; i++) {
+		a = atomic_load_explicit(&pub_seq, memory_order_acquire);
+		memcpy(s, &pub, sizeof(*s));
+		atomic_thread_fence(memory_order_acquire);
+		b = atomic_load_explicit(&pub_seq, memory_order_acquire);
+		if (a == b && (a & 1) == 0)
+			return;
+	}
+}
+
+static const char *
+state_name(uint8_t role)
+{
+	switch (role) {
+	case ZAB_LEADING:
+		return "leader";
+	case ZAB_FOLLOWING:
+		return "follower";
+	case ZAB_OBSERVING:
+		return "observer";
+	default:
+		return "looking";
+	}
+}
+
+static int
+tel_ens(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	struct ens_status s;
+
+	(void)cmd;
+	(void)params;
+	status_get(&s);
+	rte_tel_data_start_dict(d);
+	rte_tel_data_add_dict_string(d, "state", state_name(s.role));
+	rte_tel_data_add_dict_u64(d, "leader", s.leader);
+	rte_tel_data_add_dict_u64(d, "epoch", s.epoch);
+	rte_tel_data_add_dict_u64(d, "last_zxid", s.last_zxid);
+	rte_tel_data_add_dict_u64(d, "commit_zxid", s.commit_zxid);
+	rte_tel_data_add_dict_u64(d, "applied_zxid", s.applied_zxid);
+	rte_tel_data_add_dict_u64(d, "followers", s.followers);
+	rte_tel_data_add_dict_u64(d, "synced_followers", s.synced);
+	rte_tel_data_add_dict_u64(d, "max_follower_lag", s.max_lag);
+	rte_tel_data_add_dict_u64(d, "elections", s.elections);
+	rte_tel_data_add_dict_u64(d, "syncs_diff", s.syncs_diff);
+	rte_tel_data_add_dict_u64(d, "syncs_trunc", s.syncs_trunc);
+	rte_tel_data_add_dict_u64(d, "syncs_snap", s.syncs_snap);
+	rte_tel_data_add_dict_u64(d, "peer_drop_bad_mac", s.drop_bad_mac);
+	rte_tel_data_add_dict_u64(d, "peer_drop_unknown", s.drop_unknown);
+	rte_tel_data_add_dict_u64(d, "peer_link_resets", s.link_resets);
+	return 0;
+}
+
+size_t
+ens_admin_patch(const char *word, const char *in, size_t len, char *out,
+		size_t cap)
+{
+	struct ens_status s;
+	const char *st;
+	size_t o = 0;
+	const char *p = in, *end = in + len;
+
+	(void)word;
+	if (cap == 0)
+		return 0;
+	status_get(&s);
+	st = state_name(s.role);
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t ll = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
+		int n;
+
+		if (ll >= 16 && strncmp(p, "zk_server_state\t", 16) == 0)
+			n = snprintf(out + o, cap - o, "zk_server_state\t%s\n",
+				     st);
+		else if (ll >= 6 && strncmp(p, "Mode: ", 6) == 0)
+			n = snprintf(out + o, cap - o, "Mode: %s\n", st);
+		else
+			n = snprintf(out + o, cap - o, "%.*s", (int)ll, p);
+		if (n < 0 || (size_t)n >= cap - o)
+			return o;
+		o += (size_t)n;
+		p += ll;
+	}
+	if (len >= 10 && memmem(in, len, "zk_version", 10) != NULL) {
+		int n = snprintf(
+			out + o, cap - o,
+			"zk_dpzk_zab_leader\t%u\nzk_dpzk_zab_epoch\t%u\n"
+			"zk_dpzk_zab_last_zxid\t0x%" PRIx64
+			"\nzk_dpzk_zab_commit_zxid\t0x%" PRIx64 "\n",
+			s.leader, s.epoch, s.last_zxid, s.commit_zxid);
+
+		if (n > 0 && (size_t)n < cap - o)
+			o += (size_t)n;
+		if (s.role == ZAB_LEADING) {
+			n = snprintf(out + o, cap - o,
+				     "zk_followers\t%u\nzk_synced_followers\t%"
+				     "u\nzk_dpzk_max_follower_lag\t%" PRIu64
+				     "\n",
+				     s.followers, s.synced, s.max_lag);
+			if (n > 0 && (size_t)n < cap - o)
+				o += (size_t)n;
+		}
+	}
+	return o;
+}
+
+/* ------------------------------------------------------------------ */
+/* peer links                                                          */
+/* ------------------------------------------------------------------ */
+
+static uint64_t
+now_ns(void)
+{
+	return dp_now_us() * 1000ull;
+}
+
+static uint64_t
+rand64(void)
+{
+	uint64_t r;
+
+	do
+		randombytes_buf(&r, sizeof(r));
+	while (r == 0);
+	return r;
+}
+
+static void
+put32(uint8_t *b, uint32_t v)
+{
+	b[0] = (uint8_t)(v >> 24);
+	b[1] = (uint8_t)(v >> 16);
+	b[2] = (uint8_t)(v >> 8);
+	b[3] = (uint8_t)v;
+}
+
+static void
+put64(uint8_t *b, uint64_t v)
+{
+	put32(b, (uint32_t)(v >> 32));
+	put32(b + 4, (uint32_t)v);
+}
+
+static uint32_t
+get32(const uint8_t *b)
+{
+	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
+	       (uint32_t)b[2] << 8 | b[3];
+}
+
+static uint64_t
+get64(const uint8_t *b)
+{
+	return (uint64_t)get32(b) << 32 | get32(b + 4);
+}
+
+static uint16_t my_port;
+
+static int
+chan_emit_p(void *ctx, const void *dgram, size_t len)
+{
+	struct peer *p = ctx;
+
+	if (E.lc == NULL || len > UINT16_MAX)
+		return -EINVAL;
+	return dp_udp_send1(E.lc, p->s.ip, p->s.peer_port, my_port, dgram,
+			    (uint16_t)len);
+}
+
+static void chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len);
+
+static const struct proto_chan_ops chan_ops = {
+	.emit = chan_emit_p,
+	.deliver = chan_deliver,
+};
+
+static void
+bl_free(struct peer *p)
+{
+	struct bl *b = p->bl_head, *n;
+
+	for (; b; b = n) {
+		n = b->next;
+		free(b);
+	}
+	p->bl_head = p->bl_tail = NULL;
+	p->bl_bytes = 0;
+}
+
+static void
+link_down_now(struct peer *p)
+{
+	if (E.in_ready)
+		p->down_pending = true;
+	else
+		zab_link_down(E.z, p->s.id);
+}
+
+static void
+rekey(struct peer *p)
+{
+	uint8_t key[16];
+
+	proto_chan_derive_key(E.c.secret, p->my_nonce ^ p->their_nonce, key);
+	proto_chan_reset(&p->ch, (int64_t)p->link_id, key, now_ns());
+	sodium_memzero(key, sizeof(key));
+}
+
+static void
+send_hello(struct peer *p)
+{
+	uint8_t d[PROTO_DGRAM_HDR_LEN + 24];
+	struct proto_dgram_hdr h = {
+		.magic = PROTO_DGRAM_MAGIC,
+		.version = PROTO_DGRAM_VERSION,
+		.kind = K_HELLO,
+		.frag_count = 1,
+		.payload_len = 24,
+		.msg_len = 24,
+		.session_id = (int64_t)p->link_id,
+	};
+	uint8_t *b = d + PROTO_DGRAM_HDR_LEN;
+
+	put32(b, E.self);
+	put32(b + 4, p->s.id);
+	put64(b + 8, p->my_nonce);
+	put64(b + 16, p->their_nonce);
+	proto_dgram_hdr_encode(d, &h);
+	proto_dgram_seal(d, sizeof(d), E.hello_key);
+	if (E.lc)
+		dp_udp_send1(E.lc, p->s.ip, p->s.peer_port, my_port, d,
+			     sizeof(d));
+	p->hello_next_us = dp_now_us() + HELLO_US;
+}
+
+/* The link failed on our side: new nonce, fresh channel, tell zab. */
+static void
+link_fail(struct peer *p, const char *why)
+{
+	ENS_LOG(INFO, "link to server %u reset (%s)\n", p->s.id, why);
+	p->my_nonce = rand64();
+	p->confirmed = false;
+	bl_free(p);
+	rekey(p);
+	p->resets++;
+	E.link_resets++;
+	link_down_now(p);
+	send_hello(p);
+}
+
+static void
+on_hello(struct peer *p, const uint8_t *b)
+{
+	uint32_t from = get32(b), to = get32(b + 4);
+	uint64_t n = get64(b + 8), echo = get64(b + 16);
+
+	if (from != p->s.id || to != E.self || n == 0) {
+		E.drop_unknown++;
+		return;
+	}
+	p->hello_rx++;
+	p->rx_last_us = dp_now_us();
+	if (n != p->their_nonce) {
+		bool was = p->their_nonce != 0;
+
+		p->their_nonce = n;
+		p->confirmed = false;
+		rekey(p);
+		if (was) {
+			ENS_LOG(INFO,
+				"server %u has a new link incarnation: "
+				"channel reset\n",
+				p->s.id);
+			bl_free(p);
+			p->resets++;
+			E.link_resets++;
+			link_down_now(p);
+		}
+	}
+	if (echo == p->my_nonce) {
+		if (!p->confirmed)
+			ENS_LOG(INFO, "link to server %u up\n", p->s.id);
+		p->confirmed = true;
+	} else {
+		send_hello(p);
+	}
+}
+
+/* Send one message on the link, in order behind its backlog. */
+static int
+peer_send(struct peer *p, uint8_t kind, const void *msg, size_t len)
+{
+	struct bl *b;
+	int rc;
+
+	if (p->bl_head == NULL && p->their_nonce != 0) {
+		rc = proto_chan_send(&p->ch, kind, msg, len, now_ns());
+		if (rc == 0)
+			return 0;
+		if (rc != -EAGAIN) {
+			if (rc == -ETIMEDOUT)
+				link_fail(p, "channel dead");
+			return rc;
+		}
+	}
+	if (p->bl_bytes + len > BL_MAX) {
+		link_fail(p, "backlog full");
+		return -ENOBUFS;
+	}
+	b = malloc(sizeof(*b) + len);
+	if (b == NULL) {
+		link_fail(p, "out of memory");
+		return -ENOMEM;
+	}
+	b->next = NULL;
+	b->kind = kind;
+	b->len = (uint32_t)len;
+	memcpy(b->b, msg, len);
+	if (p->bl_tail)
+		p->bl_tail->next = b;
+	else
+		p->bl_head = b;
+	p->bl_tail = b;
+	p->bl_bytes += len;
+	return 0;
+}
+
+static unsigned
+peer_drain(struct peer *p)
+{
+	unsigned n = 0;
+
+	while (p->bl_head && p->their_nonce != 0) {
+		struct bl *b = p->bl_head;
+
+		if (proto_chan_send(&p->ch, b->kind, b->b, b->len, now_ns()) !=
+		    0)
+			break;
+		p->bl_head = b->next;
+		if (p->bl_head == NULL)
+			p->bl_tail = NULL;
+		p->bl_bytes -= b->len;
+		free(b);
+		n++;
+	}
+	return n;
+}
+
+static void
+on_snap_chunk(struct peer *p, const uint8_t *b, size_t len)
+{
+	uint64_t zxid, total, off;
+
+	if (len < 24)
+		return;
+	zxid = get64(b);
+	total = get64(b + 8);
+	off = get64(b + 16);
+	b += 24;
+	len -= 24;
+	if (off == 0) {
+		free(p->snap);
+		p->snap = malloc(total ? total : 1);
+		p->snap_cap = p->snap ? total : 0;
+		p->snap_len = 0;
+		p->snap_zxid = zxid;
+	}
+	if (p->snap == NULL || zxid != p->snap_zxid || off != p->snap_len ||
+	    off + len > p->snap_cap)
+		return;
+	memcpy(p->snap + off, b, len);
+	p->snap_len += len;
+}
+
+static void
+chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
+{
+	struct peer *p = ctx;
+	struct zab_msg m;
+
+	p->rx_last_us = dp_now_us();
+	if (kind == K_CTL) {
+		srv_ens_ctl(p->s.id, msg, len);
+		return;
+	}
+	if (kind == K_SNAP) {
+		on_snap_chunk(p, msg, len);
+		return;
+	}
+	if (kind != K_ZAB || zab_msg_decode(msg, len, &m) != 0 ||
+	    m.from != p->s.id) {
+		E.drop_unknown++;
+		return;
+	}
+	if (m.type == ZAB_M_REQUEST) {
+		srv_ens_request(p->s.id, m.payload.p, (size_t)m.payload.len);
+		return;
+	}
+	if (m.type == ZAB_M_ACK)
+		p->acked = m.zxid;
+	if (m.type == ZAB_M_SNAP) {
+		if (p->snap == NULL || p->snap_zxid != m.zxid ||
+		    p->snap_len != p->snap_cap) {
+			ENS_LOG(ERR,
+				"SNAP 0x%" PRIx64
+				" from %u without its state: link reset\n",
+				m.zxid, p->s.id);
+			link_fail(p, "incomplete snapshot");
+			return;
+		}
+		free(E.snap_hold);
+		E.snap_hold = p->snap;
+		p->snap = NULL;
+		m.payload.p = E.snap_hold;
+		m.payload.len = (int32_t)p->snap_len;
+		ENS_LOG(INFO, "SNAP 0x%" PRIx64 " received (%zu bytes)\n",
+			m.zxid, p->snap_len);
+	}
+	zab_step(E.z, &m);
+}
+
+static void
+on_peer_udp(struct dp_lcore *lc, void *arg, const struct dp_udp_meta *m,
+	    const uint8_t *payload, uint16_t len, struct rte_mbuf *mb)
+{
+	struct proto_dgram_hdr h;
+	struct peer *p = NULL;
+
+	(void)arg;
+	(void)mb;
+	E.lc = lc;
+	for (uint32_t i = 0; i < E.n; i++)
+		if (!E.p[i].self && E.p[i].s.ip == m->src_ip &&
+		    E.p[i].s.peer_port == m->src_port)
+			p = &E.p[i];
+	if (p == NULL || proto_dgram_hdr_decode(payload, len, &h) != 0 ||
+	    h.session_id != (int64_t)p->link_id) {
+		E.drop_unknown++;
+		return;
+	}
+	if (h.kind == K_HELLO) {
+		if (proto_dgram_verify(payload, len, E.hello_key) != 0 ||
+		    h.payload_len != 24) {
+			E.drop_bad_mac++;
+			p->bad_mac++;
+			return;
+		}
+		on_hello(p, payload + PROTO_DGRAM_HDR_LEN);
+		return;
+	}
+	if (p->their_nonce == 0) {
+		E.drop_unknown++;
+		return;
+	}
+	if (proto_chan_input(&p->ch, payload, len, now_ns()) != 0) {
+		if (proto_chan_is_dead(&p->ch))
+			link_fail(p, "channel dead");
+		else
+			E.drop_bad_mac++;
+		return;
+	}
+	peer_drain(p);
+}
+
+/* ------------------------------------------------------------------ */
+/* the Ready driver                                                    */
+/* ------------------------------------------------------------------ */
+
+static int32_t
+txn_type(const uint8_t *p, size_t len)
+{
+	/* TxnHeader: long clientId, int cxid, long zxid, long time, int
+	 * type */
+	return len >= 32 ? (int32_t)get32(p + 28) : 0;
+}
+
+static void
+log_fatal(const char *what, int rc)
+{
+	ENS_LOG(ERR, "%s failed: %s; stopping (the ensemble goes on)\n", what,
+		strerror(-rc));
+	dp_stop();
+}
+
+static void
+do_append(uint64_t zxid, const struct proto_view *pl)
+{
+	int rc;
+
+	for (int i = 0; i < 100000; i++) {
+		rc = nlog_append(E.l, zxid, txn_type(pl->p, (size_t)pl->len),
+				 pl->p, (uint32_t)pl->len);
+		if (rc != -ENOBUFS && rc != -EAGAIN)
+			break;
+		nlog_flush(E.l);
+		nlog_poll(E.l, NULL);
+	}
+	if (rc < 0) {
+		log_fatal("log append", rc);
+		return;
+	}
+	E.dirty = true;
+}
+
+struct ser_buf {
+	uint8_t *b;
+	size_t len, cap;
+};
+
+static int
+ser_write(void *arg, const void *p, size_t len)
+{
+	struct ser_buf *s = arg;
+
+	if (s->len + len > s->cap) {
+		size_t cap = s->cap ? s->cap : (1u << 20);
+		uint8_t *n;
+
+		while (cap < s->len + len)
+			cap *= 2;
+		n = realloc(s->b, cap);
+		if (n == NULL)
+			return -ENOMEM;
+		s->b = n;
+		s->cap = cap;
+	}
+	memcpy(s->b + s->len, p, len);
+	s->len += len;
+	return 0;
+}
+
+static int
+snap_save_fn(void *arg, nlog_write_fn *write, void *ctx)
+{
+	(void)arg;
+	return tree_serialize(E.t, write, ctx);
+}
+
+/* SNAPSHOT barrier: the leader's state at zxid replaces ours. */
+static void
+do_install(uint64_t zxid, const struct proto_view *pl)
+{
+	struct tree *nt, *old = E.t;
+	struct tree_load *ld;
+	int rc;
+
+	nlog_sync(E.l);
+	nt = tree_create(E.c.tree_opts);
+	if (nt == NULL) {
+		log_fatal("tree for SNAP", -ENOMEM);
+		return;
+	}
+	ld = tree_load_begin(nt);
+	rc = ld ? tree_load_feed(ld, pl->p, (size_t)pl->len) : -ENOMEM;
+	if (ld) {
+		int r2 = tree_load_end(ld);
+
+		if (rc == 0)
+			rc = r2;
+	}
+	if (rc != 0) {
+		tree_destroy(nt);
+		log_fatal("SNAP load", rc);
+		return;
+	}
+	E.t = nt;
+	srv_ens_tree(nt);
+	tree_destroy(old);
+	rc = nlog_truncate(E.l, zxid);
+	if (rc == 0)
+		rc = nlog_snap_save(E.dc.data_dir, zxid, snap_save_fn, NULL);
+	if (rc != 0)
+		log_fatal("SNAP persist", rc);
+	E.durable_reported = 0;
+	ENS_LOG(INFO, "installed SNAP 0x%" PRIx64 " (%d bytes)\n", zxid,
+		pl->len);
+}
+
+static void
+send_snap(struct peer *p, const struct zab_msg *m)
+{
+	struct ser_buf s = {0};
+	size_t chunk = (size_t)E.c.snap_chunk_kb << 10;
+	uint8_t *c = malloc(chunk + 24);
+	int rc;
+
+	rc = c ? tree_serialize(E.t, ser_write, &s) : -ENOMEM;
+	if (rc != 0) {
+		free(c);
+		free(s.b);
+		link_fail(p, "snapshot serialization failed");
+		return;
+	}
+	for (size_t off = 0; off < s.len || off == 0; off += chunk) {
+		size_t n = s.len - off < chunk ? s.len - off : chunk;
+
+		put64(c, m->zxid);
+		put64(c + 8, s.len);
+		put64(c + 16, off);
+		memcpy(c + 24, s.b + off, n);
+		if (peer_send(p, K_SNAP, c, n + 24) != 0)
+			break;
+		if (s.len == 0)
+			break;
+	}
+	ENS_LOG(INFO, "SNAP 0x%" PRIx64 " to server %u: %zu bytes\n", m->zxid,
+		p->s.id, s.len);
+	free(c);
+	free(s.b);
+}
+
+static void
+send_msg(const struct zab_msg *m)
+{
+	struct peer *p = peer_by_id(m->to);
+	struct proto_wbuf w;
+	struct zab_msg mm = *m;
+
+	if (p == NULL || p->self)
+		return;
+	if (m->type == ZAB_M_SNAP) {
+		send_snap(p, m);
+		mm.payload.p = NULL;
+		mm.payload.len = 0;
+	}
+	proto_wbuf_init(&w, E.enc, E.enc_cap);
+	if (zab_msg_encode(&w, &mm) != 0) {
+		ENS_LOG(ERR, "cannot encode %s (%zu bytes)\n",
+			zab_msg_type_name(m->type), w.len);
+		return;
+	}
+	peer_send(p, K_ZAB, w.p, w.len);
+}
+
+static unsigned
+process(void)
+{
+	struct zab_ready rd;
+	unsigned work = 0;
+
+	for (int guard = 0; guard < 64 && zab_ready(E.z, &rd); guard++) {
+		bool installed = false;
+		int rc;
+
+		E.in_ready = true;
+		work++;
+		if (rd.hard_state) {
+			rc = nlog_epoch_set(E.dc.data_dir, NLOG_ACCEPTED_EPOCH,
+					    rd.accepted_epoch);
+			if (rc == 0)
+				rc = nlog_epoch_set(E.dc.data_dir,
+						    NLOG_CURRENT_EPOCH,
+						    rd.current_epoch);
+			if (rc != 0)
+				log_fatal("epoch file", rc);
+		}
+		for (size_t i = 0; i < rd.n_log_ops; i++) {
+			const struct zab_logop *o = &rd.log_ops[i];
+
+			if (o->kind == ZAB_LOG_APPEND) {
+				do_append(o->zxid, &o->payload);
+			} else if (o->kind == ZAB_LOG_TRUNCATE) {
+				nlog_sync(E.l);
+				rc = nlog_truncate(E.l, o->zxid);
+				if (rc != 0)
+					log_fatal("log truncate", rc);
+				E.durable_reported = 0;
+				ENS_LOG(INFO,
+					"log truncated to 0x%" PRIx64 "\n",
+					o->zxid);
+			} else if (o->kind == ZAB_LOG_SNAPSHOT) {
+				do_install(o->zxid, &o->payload);
+				installed = true;
+			}
+		}
+		for (size_t i = 0; i < rd.n_commits; i++)
+			srv_ens_apply(rd.commits[i].zxid,
+				      rd.commits[i].payload.p,
+				      (size_t)rd.commits[i].payload.len);
+		for (size_t i = 0; i < rd.n_msgs; i++)
+			send_msg(&rd.msgs[i]);
+		if (rd.role_changed) {
+			struct zab_status zs;
+
+			zab_status(E.z, &zs);
+			E.role = rd.role;
+			E.leader = rd.leader;
+			ENS_LOG(NOTICE, "%s, leader %u, epoch %u\n",
+				state_name(rd.role), rd.leader, rd.epoch);
+			srv_ens_role(rd.role, rd.leader,
+				     rd.role == ZAB_LEADING);
+		}
+		zab_advance(E.z);
+		E.in_ready = false;
+		if (installed) {
+			free(E.snap_hold);
+			E.snap_hold = NULL;
+		}
+		for (uint32_t i = 0; i < E.n; i++)
+			if (E.p[i].down_pending) {
+				E.p[i].down_pending = false;
+				zab_link_down(E.z, E.p[i].s.id);
+			}
+	}
+	if (work)
+		srv_ens_kick();
+	return work;
+}
+
+/* ------------------------------------------------------------------ */
+/* hooks                                                               */
+/* ------------------------------------------------------------------ */
+
+static unsigned
+hook_poll(struct dp_lcore *lc, void *arg)
+{
+	unsigned work = 0;
+	uint64_t d;
+
+	(void)arg;
+	E.lc = lc;
+	d = nlog_durable_zxid(E.l);
+	if (d != E.durable_reported && d != 0) {
+		E.durable_reported = d;
+		zab_durable(E.z, d);
+		work++;
+	}
+	for (uint32_t i = 0; i < E.n; i++)
+		if (E.p[i].bl_head)
+			work += peer_drain(&E.p[i]);
+	work += process();
+	if (E.dirty) {
+		nlog_flush(E.l);
+		E.dirty = false;
+		work++;
+	}
+	return work;
+}
+
+static void
+hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
+{
+	(void)arg;
+	E.lc = lc;
+	now_us = dp_now_us();
+	for (uint32_t i = 0; i < E.n; i++) {
+		struct peer *p = &E.p[i];
+
+		if (p->self)
+			continue;
+		if (!p->confirmed && now_us >= p->hello_next_us)
+			send_hello(p);
+		else if (p->confirmed && now_us >= p->hello_next_us + 1000000)
+			send_hello(p); /* keep-alive of the nonces, 1 Hz */
+		if (p->their_nonce == 0)
+			continue;
+		if (proto_chan_next_deadline(&p->ch) <= now_us * 1000)
+			proto_chan_timer(&p->ch, now_us * 1000);
+		if (proto_chan_is_dead(&p->ch))
+			link_fail(p, "no acknowledgement");
+	}
+	if (now_us >= E.tick_next_us) {
+		E.tick_next_us = now_us + E.c.tick_ms * 1000ull;
+		zab_tick(E.z);
+	}
+	if (now_us >= E.publish_next_us) {
+		E.publish_next_us = now_us + 100000;
+		publish();
+	}
+}
+
+static void
+hook_shutdown(struct dp_lcore *lc, void *arg)
+{
+	(void)arg;
+	E.lc = lc;
+	for (uint32_t i = 0; i < E.n; i++)
+		if (!E.p[i].self && E.p[i].their_nonce)
+			proto_chan_ack_now(&E.p[i].ch, now_ns());
+	publish();
+}
+
+/* ------------------------------------------------------------------ */
+/* API for srv.c                                                       */
+/* ------------------------------------------------------------------ */
+
+bool
+ens_active(void)
+{
+	return E.on;
+}
+
+uint64_t
+ens_next_zxid(void)
+{
+	return E.on ? zab_next_zxid(E.z) : 0;
+}
+
+int
+ens_propose(const void *txn, size_t len, uint64_t *zxid)
+{
+	struct proto_view v = {.p = txn, .len = (int32_t)len};
+
+	return zab_propose(E.z, v, zxid);
+}
+
+uint32_t
+ens_forward_target(void)
+{
+	int t = zab_forward_target(E.z);
+
+	return t > 0 ? (uint32_t)t : 0;
+}
+
+bool
+ens_leading(void)
+{
+	return E.on && E.role == ZAB_LEADING;
+}
+
+int
+ens_send_request(uint32_t to, const void *pl, size_t len)
+{
+	struct peer *p = peer_by_id(to);
+	struct proto_wbuf w;
+	struct zab_msg m = {
+		.type = ZAB_M_REQUEST,
+		.from = E.self,
+		.to = to,
+		.payload = {.p = pl, .len = (int32_t)len},
+	};
+	struct zab_status zs;
+
+	if (p == NULL || p->self)
+		return -EINVAL;
+	zab_status(E.z, &zs);
+	m.epoch = zs.epoch;
+	proto_wbuf_init(&w, E.enc, E.enc_cap);
+	if (zab_msg_encode(&w, &m) != 0)
+		return -EMSGSIZE;
+	return peer_send(p, K_ZAB, w.p, w.len);
+}
+
+int
+ens_send_ctl(uint32_t to, const void *pl, size_t len)
+{
+	struct peer *p = peer_by_id(to);
+
+	if (p == NULL || p->self)
+		return -EINVAL;
+	return peer_send(p, K_CTL, pl, len);
+}
+
+struct tree *
+ens_tree(void)
+{
+	return E.t;
+}
+
+/* ------------------------------------------------------------------ */
+/* start                                                               */
+/* ------------------------------------------------------------------ */
+
+int
+ens_start(const struct ens_config *c, const struct dp_config *dc,
+	  struct tree *t, struct nlog *l)
+{
+	struct zab_config zc;
+	struct zab_persist zp = {0};
+	struct dp_hooks hooks = {
+		.poll = hook_poll,
+		.timer = hook_timer,
+		.shutdown = hook_shutdown,
+	};
+	uint64_t v;
+	size_t keep, from, bytes = 0;
+	int rc;
+
+	memset(&E, 0, sizeof(E));
+	E.c = *c;
+	E.dc = *dc;
+	E.t = t;
+	E.l = l;
+	E.self = dc->server_id;
+	zab_config_default(&zc);
+	zc.self = E.self;
+	zc.init_limit = c->init_limit;
+	zc.sync_limit = c->sync_limit;
+	zc.hist_entries = c->hist_entries;
+	zc.hist_bytes = c->hist_mb << 20;
+	if (zc.hist_bytes < (2u << 20))
+		zc.hist_bytes = 2u << 20;
+	if (zc.max_inflight > zc.hist_entries / 2)
+		zc.max_inflight = zc.hist_entries / 2;
+	zc.n_members = c->n_servers;
+	for (uint32_t i = 0; i < c->n_servers; i++) {
+		zc.members[i].id = c->srv[i].id;
+		zc.members[i].observer = c->srv[i].observer;
+		E.p[i].s = c->srv[i];
+		E.p[i].self = c->srv[i].id == E.self;
+		if (E.p[i].self)
+			my_port = c->srv[i].peer_port;
+	}
+	E.n = c->n_servers;
+	if (nlog_epoch_get(dc->data_dir, NLOG_ACCEPTED_EPOCH, &v) == 0)
+		zp.accepted_epoch = (uint32_t)v;
+	if (nlog_epoch_get(dc->data_dir, NLOG_CURRENT_EPOCH, &v) == 0)
+		zp.current_epoch = (uint32_t)v;
+	if (zp.accepted_epoch < zp.current_epoch)
+		zp.accepted_epoch = zp.current_epoch;
+	/* The recovered log: keep the tail that fits half the window for
+	 * zab_load (it may hold uncommitted proposals); apply what is
+	 * older (committed: a leader keeps at most max_inflight open). */
+	keep = R.n < zc.hist_entries / 2 ? R.n : zc.hist_entries / 2;
+	from = R.n - keep;
+	for (size_t i = R.n; i > from; i--) {
+		bytes += R.v[i - 1].len;
+		if (bytes > zc.hist_bytes / 2) {
+			from = i;
+			break;
+		}
+	}
+	zp.snap_zxid = R.snap_zxid;
+	for (size_t i = 0; i < from; i++) {
+		rc = R.srv_ops.record(R.srv_ops.arg, R.v[i].zxid, R.v[i].type,
+				      R.v[i].b, R.v[i].len);
+		if (rc != 0)
+			return rc;
+		zp.snap_zxid = R.v[i].zxid;
+	}
+	E.z = zab_new(&zc, &zp);
+	if (E.z == NULL)
+		return -errno;
+	for (size_t i = from; i < R.n; i++) {
+		struct proto_view pv = {.p = R.v[i].b,
+					.len = (int32_t)R.v[i].len};
+
+		rc = zab_load(E.z, R.v[i].zxid, pv);
+		if (rc != 0) {
+			ENS_LOG(ERR, "zab_load 0x%" PRIx64 ": %s\n",
+				R.v[i].zxid, strerror(-rc));
+			return rc;
+		}
+	}
+	ENS_LOG(INFO,
+		"server %u of %u: epochs %u/%u, state 0x%" PRIx64
+		", %zu log records to zab\n",
+		E.self, E.n, zp.accepted_epoch, zp.current_epoch, zp.snap_zxid,
+		R.n - from);
+	for (size_t i = 0; i < R.n; i++)
+		free(R.v[i].b);
+	free(R.v);
+	memset(&R, 0, sizeof(R));
+
+	proto_chan_cfg_default(&E.ccfg);
+	E.ccfg.mtu_payload = (uint32_t)dc->mtu - 20 - 8 - PROTO_DGRAM_HDR_LEN;
+	if (E.ccfg.mtu_payload > PROTO_CHAN_MTU_PAYLOAD)
+		E.ccfg.mtu_payload = PROTO_CHAN_MTU_PAYLOAD;
+	E.ccfg.tx_bytes = 4u << 20;
+	E.ccfg.rx_bytes = 4u << 20;
+	E.ccfg.rto_max_ns = 200000000ull;
+	E.ccfg.max_retries = 15;
+	E.ch_mem_len = proto_chan_mem_size(&E.ccfg);
+	if (E.ch_mem_len == 0)
+		return -EINVAL;
+	proto_chan_derive_key(c->secret, 0, E.hello_key);
+	E.enc_cap = PROTO_CHAN_MAX_MSG;
+	E.enc = malloc(E.enc_cap);
+	if (E.enc == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < E.n; i++) {
+		struct peer *p = &E.p[i];
+		uint32_t lo = p->s.id < E.self ? p->s.id : E.self;
+		uint32_t hi = p->s.id < E.self ? E.self : p->s.id;
+
+		if (p->self)
+			continue;
+		p->link_id = (uint64_t)lo << 16 | hi;
+		p->my_nonce = rand64();
+		p->mem = aligned_alloc(64, RTE_ALIGN_CEIL(E.ch_mem_len, 64));
+		if (p->mem == NULL)
+			return -ENOMEM;
+		rc = proto_chan_init(&p->ch, &E.ccfg, p->mem, E.ch_mem_len,
+				     &chan_ops, p, (int64_t)p->link_id,
+				     E.hello_key, now_ns());
+		if (rc != 0)
+			return rc;
+	}
+	E.on = true;
+	rc = dp_udp_register(my_port, on_peer_udp, NULL);
+	if (rc != 0)
+		return rc;
+	rc = dp_hooks_register(&hooks);
+	if (rc != 0)
+		return rc;
+	rte_telemetry_register_cmd("/dpzk/ensemble", tel_ens,
+				   "dpzk ensemble: role, leader, epoch, zxids, "
+				   "followers and lag, link counters");
+	publish();
+	return 0;
+}
