@@ -9,8 +9,10 @@
  *
  * Why it is built this way: it is a plain libdpzk application using the
  * blocking calls; watch events are printed by the default watcher, which
- * runs whenever the library's loop runs — before each prompt and during
- * each command (a blocking line editor cannot print while it waits).
+ * runs whenever the library's loop runs: during each command, and at the
+ * prompt, where libedit runs in callback mode inside a poll() on stdin and
+ * the session socket (without libedit, or when stdin is not a terminal,
+ * events print between commands).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -82,6 +84,8 @@ state_name(int state)
 	}
 }
 
+static bool at_prompt; /* the line editor is showing a prompt */
+
 static void
 watcher(struct dpzk_handle *h, int type, int state, const char *path, void *ctx)
 {
@@ -93,6 +97,10 @@ watcher(struct dpzk_handle *h, int type, int state, const char *path, void *ctx)
 	       state_name(state), type_name(type),
 	       path && *path ? path : "null");
 	fflush(stdout);
+#ifdef HAVE_LIBEDIT
+	if (at_prompt)
+		rl_forced_update_display();
+#endif
 }
 
 /* zkCli's wording for the common errors. */
@@ -951,17 +959,64 @@ usage(void)
 			"[-t|-timeout ms] [--latency N path] [cmd args...]\n");
 }
 
+#ifdef HAVE_LIBEDIT
+static char *cb_line;
+static bool cb_done;
+
+static void
+on_line(char *line)
+{
+	cb_line = line;
+	cb_done = true;
+	rl_callback_handler_remove();
+}
+
+/* The line editor in callback mode, so watch events print while the
+ * prompt waits (as zkCli's do): poll stdin and the session's socket. */
+static char *
+edit_line(const char *prompt)
+{
+	cb_line = NULL;
+	cb_done = false;
+	rl_callback_handler_install(prompt, on_line);
+	at_prompt = true;
+	while (!cb_done) {
+		struct pollfd p[2] = {
+			{.fd = STDIN_FILENO, .events = POLLIN},
+			{.fd = zh ? dpzk_fd(zh) : -1, .events = POLLIN},
+		};
+		int ms = 1000;
+
+		if (zh) {
+			uint64_t now = dpzk_now(), d = dpzk_next_deadline(zh);
+
+			if (d <= now)
+				ms = 0;
+			else if (d - now < 1000000000ull)
+				ms = (int)((d - now) / 1000000) + 1;
+		}
+		if (poll(p, 2, ms) < 0 && errno != EINTR)
+			break;
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+			rl_callback_read_char();
+		if (zh && !cb_done)
+			dpzk_process(zh, dpzk_now());
+	}
+	at_prompt = false;
+	if (!cb_done)
+		rl_callback_handler_remove();
+	if (cb_line && *cb_line)
+		add_history(cb_line);
+	return cb_line;
+}
+#endif
+
 static char *
 read_line(const char *prompt)
 {
 #ifdef HAVE_LIBEDIT
-	if (isatty(STDIN_FILENO)) {
-		char *l = readline(prompt);
-
-		if (l && *l)
-			add_history(l);
-		return l;
-	}
+	if (isatty(STDIN_FILENO))
+		return edit_line(prompt);
 #endif
 	{
 		char buf[8192];
