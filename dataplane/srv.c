@@ -41,6 +41,7 @@
 
 #include <sodium.h>
 
+#include "dataplane/ens.h"
 #include "dataplane/srv.h"
 #include "nvme-log/nlog.h"
 #include "proto/proto.h"
@@ -108,6 +109,13 @@ struct pend {
 	uint64_t off; /* in the arena */
 	uint32_t len;
 	uint64_t t0_tsc;
+	/* ensemble mode: waits for a commit (or a leader's answer) */
+	bool ens;
+	bool done;
+	int32_t eerr;
+	int64_t wait_zxid;
+	uint8_t *rbuf; /* the reply, encoded when the commit applied */
+	uint32_t rlen;
 };
 
 struct srv {
@@ -153,6 +161,8 @@ struct srv {
 	uint64_t start_us;
 	uint64_t publish_next_us;
 	uint32_t drop_replies;
+	bool ens; /* ensemble mode (dataplane/ens.c) */
+	uint64_t touch_next_us, touch_last_us;
 
 	struct srv_stats st;
 	uint64_t hist[64]; /* log2 ns buckets of server-side latency */
@@ -656,6 +666,19 @@ pend_txn(struct sess *s, uint32_t slot, const struct proto_txn *txn, int kind,
 	p->off = off;
 	p->len = (uint32_t)w.len;
 	p->t0_tsc = t0;
+	if (S.ens) {
+		uint64_t z;
+		int prc = ens_propose(arena_ptr(off), w.len, &z);
+
+		if (prc != 0) {
+			S.pq_tail = (S.pq_tail + S.pq_cap - 1) % S.pq_cap;
+			S.pq_n--;
+			return prc;
+		}
+		p->ens = true;
+		p->appended = true;
+		p->zxid = (int64_t)z;
+	}
 	if (s)
 		s->inflight++;
 	S.st.writes++;
@@ -726,6 +749,8 @@ sess_chan_up(struct sess *s)
 	return 0;
 }
 
+static void ens_pend_finish(struct pend *p);
+
 /* Apply everything durable, serve what waits behind it, in order. */
 static unsigned
 pq_drain(uint64_t durable)
@@ -737,7 +762,11 @@ pq_drain(uint64_t durable)
 		struct pend *p = &S.pq[S.pq_head];
 		struct sess *s = NULL;
 
-		if (p->kind == P_TXN || p->kind == P_CONNECT) {
+		if (p->ens) {
+			if (!p->done || S.last_applied < p->wait_zxid)
+				break;
+			ens_pend_finish(p);
+		} else if (p->kind == P_TXN || p->kind == P_CONNECT) {
 			struct proto_txn txn;
 			struct proto_response resp;
 			int32_t zerr = 0;
@@ -998,6 +1027,12 @@ pending_has(int64_t sid, int32_t xid)
 	return false;
 }
 
+enum { ENS_FWD_WRITE = 1, ENS_FWD_CREATE, ENS_FWD_CLOSE, ENS_FWD_SYNC };
+static bool ens_gate(void);
+static void ens_forward(struct sess *s, uint32_t slot, int kind,
+			const struct proto_req_hdr *h, const uint8_t *body,
+			size_t blen, uint64_t t0);
+
 static void
 do_write(struct sess *s, uint32_t slot, const struct proto_req_hdr *h,
 	 const uint8_t *body, size_t blen, uint64_t t0)
@@ -1044,6 +1079,10 @@ do_write(struct sess *s, uint32_t slot, const struct proto_req_hdr *h,
 	}
 	if (pq_full((uint32_t)blen + 1024)) {
 		queue_reply_or_send(s, slot, h->xid, PROTO_ZTHROTTLEDOP, t0);
+		return;
+	}
+	if (S.ens && !ens_gate()) {
+		ens_forward(s, slot, ENS_FWD_WRITE, h, body, blen, t0);
 		return;
 	}
 	proto_scratch_init(&sc, S.scratch_mem, SCRATCH_BYTES);
@@ -1110,6 +1149,12 @@ handle_request(struct sess *s, uint32_t slot, const uint8_t *msg, size_t len,
 					    t0);
 			return;
 		}
+		if (S.ens && !ens_gate()) {
+			ens_forward(s, slot, ENS_FWD_CLOSE, &h, NULL, 0, t0);
+			S.st.sessions_closed++;
+			s->state = S_CLOSING;
+			return;
+		}
 		memset(&txn, 0, sizeof(txn));
 		if (tree_prep_close_session(S.t, s->id, h.xid, S.next_zxid,
 					    wall_ms(), &txn) != 0 ||
@@ -1139,6 +1184,10 @@ handle_request(struct sess *s, uint32_t slot, const uint8_t *msg, size_t len,
 	}
 	if (is_write_op(h.type)) {
 		do_write(s, slot, &h, msg + 8, len - 8, t0);
+		return;
+	}
+	if (S.ens && h.type == PROTO_OP_SYNC && !ens_leading()) {
+		ens_forward(s, slot, ENS_FWD_SYNC, &h, msg, len, t0);
 		return;
 	}
 	if (s->inflight) {
@@ -1318,6 +1367,14 @@ on_connect(const struct dp_udp_meta *m, const struct proto_dgram_hdr *h,
 		if (sess_chan_up(s) != 0) {
 			sess_free(s);
 			S.st.sessions_refused++;
+			return;
+		}
+		if (S.ens && !ens_gate()) {
+			struct proto_req_hdr ch = {
+				.xid = 0, .type = PROTO_OP_CREATESESSION};
+
+			ens_forward(s, slot, ENS_FWD_CREATE, &ch, NULL, 0, t0);
+			S.st.sessions_created++;
 			return;
 		}
 		memset(&txn, 0, sizeof(txn));
@@ -1601,13 +1658,19 @@ hook_poll(struct dp_lcore *lc, void *arg)
 				.frag_count = 1,
 			};
 			size_t n = msg->len;
+			char *txt = msg->text, pt[2048];
 
+			if (S.ens) {
+				n = ens_admin_patch(NULL, msg->text, n, pt,
+						    sizeof(pt));
+				txt = pt;
+			}
 			if (n > sizeof(d) - PROTO_DGRAM_HDR_LEN - 28)
 				n = sizeof(d) - PROTO_DGRAM_HDR_LEN - 28;
 			h.payload_len = (uint16_t)n;
 			h.msg_len = (uint32_t)n;
 			proto_dgram_hdr_encode(d, &h);
-			memcpy(d + PROTO_DGRAM_HDR_LEN, msg->text, n);
+			memcpy(d + PROTO_DGRAM_HDR_LEN, txt, n);
 			proto_dgram_seal(d, PROTO_DGRAM_HDR_LEN + n, zero_key);
 			dp_udp_send1(lc, msg->ip, msg->port, S.dc.client_port,
 				     d, (uint16_t)(PROTO_DGRAM_HDR_LEN + n));
@@ -1641,6 +1704,8 @@ gc_found(void *arg, const char *path, size_t len)
 	(void)arg;
 	if (pq_full((uint32_t)len + 256))
 		return;
+	if (S.ens && !ens_gate())
+		return;
 	memset(&req, 0, sizeof(req));
 	req.type = PROTO_OP_DELETECONTAINER;
 	req.path.p = (const uint8_t *)path;
@@ -1656,6 +1721,8 @@ gc_found(void *arg, const char *path, size_t len)
 		return;
 	S.next_zxid++;
 }
+
+static void ens_touch(uint64_t now_us);
 
 static void
 hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
@@ -1682,6 +1749,10 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 				sess_backlog_drain(s);
 		}
 	}
+	if (S.ens && now_us >= S.touch_next_us && !ens_leading()) {
+		S.touch_next_us = now_us + S.dc.tick_ms * 500ull;
+		ens_touch(now_us);
+	}
 	/* session expiry, once per tick */
 	if (now_us >= S.expiry_next_us) {
 		S.expiry_next_us = now_us + S.dc.tick_ms * 1000ull;
@@ -1697,6 +1768,8 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 				continue;
 			if (pq_full(64) || S.log_fatal)
 				break;
+			if (S.ens && !ens_gate())
+				break; /* the leader owns expiry */
 			memset(&txn, 0, sizeof(txn));
 			if (tree_prep_close_session(S.t, s->id, 0, S.next_zxid,
 						    wall_ms(), &txn) != 0)
@@ -1915,6 +1988,580 @@ restore_session(void *arg, int64_t sid, int32_t timeout_ms, uint64_t n_eph)
 	derive_passwd(sid, s->passwd);
 }
 
+/* ------------------------------------------------------------------ */
+/* ensemble mode (dataplane/ens.c drives zab; these are its callbacks)  */
+/* ------------------------------------------------------------------ */
+
+/* May this server prep a txn now (leading, established)?  Then the next
+ * zxid is zab's. */
+static bool
+ens_gate(void)
+{
+	uint64_t z = ens_next_zxid();
+
+	if (z == 0)
+		return false;
+	S.next_zxid = (int64_t)z;
+	return true;
+}
+
+static void
+eput(uint8_t **b, uint64_t v, int n)
+{
+	for (int i = n - 1; i >= 0; i--)
+		*(*b)++ = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t
+eget(const uint8_t **b, int n)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < n; i++)
+		v = v << 8 | *(*b)++;
+	return v;
+}
+
+/* Control messages between servers (ens.c carries them). */
+enum { ENS_CTL_ERR = 1, ENS_CTL_SYNCED = 2, ENS_CTL_TOUCH = 3 };
+
+static void
+ens_ctl_send(uint32_t to, int type, int64_t sid, int32_t xid, int64_t v)
+{
+	uint8_t b[32], *w = b;
+
+	eput(&w, (uint64_t)type, 1);
+	eput(&w, (uint64_t)sid, 8);
+	eput(&w, (uint32_t)xid, 4);
+	eput(&w, (uint64_t)v, 8);
+	ens_send_ctl(to, b, (size_t)(w - b));
+}
+
+/* An entry waiting on the ensemble fails (leader lost, refused). */
+static void
+ens_pend_fail(struct pend *p, int32_t err)
+{
+	size_t len;
+
+	p->done = true;
+	p->eerr = err;
+	p->wait_zxid = 0;
+	if (p->kind == P_TXN && p->client && p->rbuf == NULL &&
+	    encode_reply(p->xid, S.last_applied, err, NULL, &len) == 0) {
+		p->rbuf = malloc(len);
+		if (p->rbuf) {
+			memcpy(p->rbuf, S.enc, len);
+			p->rlen = (uint32_t)len;
+		}
+		S.st.errors_replied++;
+	}
+}
+
+/* Follower: send a session's request to the leader; its entry waits. */
+static void
+ens_forward(struct sess *s, uint32_t slot, int kind,
+	    const struct proto_req_hdr *h, const uint8_t *body, size_t blen,
+	    uint64_t t0)
+{
+	uint32_t to = ens_forward_target();
+	uint8_t *b, *w;
+	struct pend *p;
+	size_t need = 64 + blen + (size_t)s->n_ids * (ID_STR + 20);
+
+	if (to == 0) {
+		/* no leader now: the client retries (ZooKeeper drops the
+		 * connection) */
+		if (kind == ENS_FWD_CREATE) {
+			sess_free(s);
+			return;
+		}
+		queue_reply_or_send(s, slot, h->xid, PROTO_ZCONNECTIONLOSS, t0);
+		return;
+	}
+	p = pq_push();
+	b = malloc(need);
+	if (p == NULL || b == NULL ||
+	    (kind == ENS_FWD_SYNC && pend_store(p, body, blen) != 0)) {
+		free(b);
+		if (p) {
+			S.pq_tail = (S.pq_tail + S.pq_cap - 1) % S.pq_cap;
+			S.pq_n--;
+		}
+		if (kind == ENS_FWD_CREATE)
+			sess_free(s);
+		else
+			queue_reply_or_send(s, slot, h->xid, PROTO_ZTHROTTLEDOP,
+					    t0);
+		return;
+	}
+	p->kind = kind == ENS_FWD_CREATE ? P_CONNECT
+		  : kind == ENS_FWD_SYNC ? P_READ
+					 : P_TXN;
+	p->ens = true;
+	p->appended = true;
+	p->client = kind != ENS_FWD_CREATE;
+	p->xid = h->xid;
+	p->op = h->type;
+	p->sid = s->id;
+	p->slot = slot;
+	p->t0_tsc = t0;
+	if (kind != ENS_FWD_CREATE)
+		s->inflight++;
+	if (kind == ENS_FWD_WRITE || kind == ENS_FWD_CLOSE)
+		S.st.writes++;
+	w = b;
+	eput(&w, (uint64_t)kind, 1);
+	eput(&w, (uint64_t)s->id, 8);
+	eput(&w, (uint32_t)h->xid, 4);
+	eput(&w, (uint32_t)h->type, 4);
+	eput(&w, s->ip, 4);
+	eput(&w, (uint32_t)s->timeout_ms, 4);
+	eput(&w, s->n_ids, 1);
+	for (int i = 0; i < s->n_ids; i++) {
+		size_t sl = strlen(s->id_scheme[i]), il = strlen(s->id_val[i]);
+
+		eput(&w, sl, 1);
+		memcpy(w, s->id_scheme[i], sl);
+		w += sl;
+		eput(&w, il, 1);
+		memcpy(w, s->id_val[i], il);
+		w += il;
+	}
+	if (kind == ENS_FWD_SYNC)
+		blen = 0;
+	eput(&w, blen, 4);
+	if (blen)
+		memcpy(w, body, blen);
+	w += blen;
+	if (ens_send_request(to, b, (size_t)(w - b)) != 0)
+		ens_pend_fail(p, PROTO_ZCONNECTIONLOSS);
+	free(b);
+}
+
+/* Leader: a request another server forwarded. */
+void
+srv_ens_request(uint32_t from, const void *pl, size_t len)
+{
+	const uint8_t *r = pl, *end = r + len;
+	struct proto_scratch sc;
+	struct proto_request req;
+	struct proto_txn txn;
+	struct proto_rbuf rb;
+	struct proto_id ids[MAX_IDS + 1];
+	struct tree_client c;
+	char sch[MAX_IDS][16], val[MAX_IDS][ID_STR], ipbuf[16];
+	struct proto_wbuf w;
+	struct sess *s;
+	int kind, n_ids, rc = 0;
+	int64_t sid;
+	int32_t xid, op, timeout, zerr = 0;
+	uint32_t ip, blen;
+	uint64_t zxid;
+	uint8_t pw[16];
+
+	if (len < 26)
+		return;
+	kind = (int)eget(&r, 1);
+	sid = (int64_t)eget(&r, 8);
+	xid = (int32_t)eget(&r, 4);
+	op = (int32_t)eget(&r, 4);
+	ip = (uint32_t)eget(&r, 4);
+	timeout = (int32_t)eget(&r, 4);
+	n_ids = (int)eget(&r, 1);
+	if (n_ids > MAX_IDS)
+		return;
+	for (int i = 0; i < n_ids; i++) {
+		size_t sl, il;
+
+		if (r >= end)
+			return;
+		sl = eget(&r, 1);
+		if (sl >= 16 || r + sl + 1 > end)
+			return;
+		memcpy(sch[i], r, sl);
+		sch[i][sl] = 0;
+		r += sl;
+		il = eget(&r, 1);
+		if (il >= ID_STR || r + il > end)
+			return;
+		memcpy(val[i], r, il);
+		val[i][il] = 0;
+		r += il;
+	}
+	if (r + 4 > end)
+		return;
+	blen = (uint32_t)eget(&r, 4);
+	if (r + blen > end)
+		return;
+	s = sess_find(sid, NULL);
+	if (s && s->state == S_DETACHED)
+		s->last_rx_us = dp_now_us();
+	if (kind == ENS_FWD_SYNC) {
+		ens_ctl_send(from, ENS_CTL_SYNCED, sid, xid,
+			     ens_next_zxid() ? (int64_t)ens_next_zxid() - 1
+					     : S.last_applied);
+		return;
+	}
+	if (!ens_gate()) {
+		ens_ctl_send(from, ENS_CTL_ERR, sid, xid,
+			     PROTO_ZCONNECTIONLOSS);
+		return;
+	}
+	memset(&txn, 0, sizeof(txn));
+	proto_scratch_init(&sc, S.scratch_mem, SCRATCH_BYTES);
+	if (kind == ENS_FWD_CREATE) {
+		if (tree_session_exists(S.t, sid))
+			return; /* a retransmission: already committed */
+		derive_passwd(sid, pw);
+		rc = tree_prep_create_session(S.t, sid, timeout, pw,
+					      S.next_zxid, wall_ms(), &txn);
+	} else if (kind == ENS_FWD_CLOSE) {
+		rc = tree_prep_close_session(S.t, sid, xid, S.next_zxid,
+					     wall_ms(), &txn);
+	} else {
+		int n = 0;
+
+		for (int i = 0; i < n_ids; i++, n++) {
+			ids[n].scheme.p = (const uint8_t *)sch[i];
+			ids[n].scheme.len = (int32_t)strlen(sch[i]);
+			ids[n].id.p = (const uint8_t *)val[i];
+			ids[n].id.len = (int32_t)strlen(val[i]);
+		}
+		snprintf(ipbuf, sizeof(ipbuf), "%u.%u.%u.%u", ip >> 24,
+			 (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+		ids[n].scheme.p = (const uint8_t *)"ip";
+		ids[n].scheme.len = 2;
+		ids[n].id.p = (const uint8_t *)ipbuf;
+		ids[n].id.len = (int32_t)strlen(ipbuf);
+		n++;
+		c.session_id = sid;
+		c.n_ids = n;
+		c.ids = ids;
+		proto_rbuf_init(&rb, r, blen);
+		memset(&req, 0, sizeof(req));
+		if (proto_request_decode(&rb, op, &req, &sc) != 0) {
+			ens_ctl_send(from, ENS_CTL_ERR, sid, xid,
+				     PROTO_ZMARSHALLINGERROR);
+			return;
+		}
+		req.type = op;
+		rc = tree_prep(S.t, &c, xid, &req, S.next_zxid, wall_ms(), &txn,
+			       &zerr, &sc);
+	}
+	if (rc != 0 || zerr != 0) {
+		ens_ctl_send(from, ENS_CTL_ERR, sid, xid,
+			     rc == -EINVAL ? PROTO_ZUNIMPLEMENTED
+			     : rc	   ? PROTO_ZSYSTEMERROR
+					   : zerr);
+		return;
+	}
+	proto_wbuf_init(&w, S.enc, S.enc_cap);
+	if (proto_txn_encode(&w, &txn) != 0 ||
+	    ens_propose(w.p, w.len, &zxid) != 0) {
+		ens_ctl_send(from, ENS_CTL_ERR, sid, xid, PROTO_ZTHROTTLEDOP);
+		return;
+	}
+	S.next_zxid++;
+}
+
+static struct pend *
+ens_find(int64_t sid, int32_t xid, int kind)
+{
+	for (uint32_t i = S.pq_head, k = 0; k < S.pq_n;
+	     k++, i = (i + 1) % S.pq_cap) {
+		struct pend *p = &S.pq[i];
+
+		if (p->ens && !p->done && p->zxid == 0 && p->sid == sid &&
+		    p->kind == kind && (kind == P_CONNECT || p->xid == xid))
+			return p;
+	}
+	return NULL;
+}
+
+/* Adopt a session for expiry (the leader tracks every session). */
+static void
+ens_adopt(void *arg, int64_t sid, int32_t timeout_ms, uint64_t n_eph)
+{
+	uint32_t slot;
+	struct sess *s;
+
+	(void)arg;
+	(void)n_eph;
+	if (sess_find(sid, NULL))
+		return;
+	s = sess_add(sid, &slot);
+	if (s == NULL)
+		return;
+	s->state = S_DETACHED;
+	s->timeout_ms = timeout_ms;
+	s->last_rx_us = dp_now_us();
+	derive_passwd(sid, s->passwd);
+}
+
+void
+srv_ens_ctl(uint32_t from, const void *pl, size_t len)
+{
+	const uint8_t *r = pl;
+	int type;
+	int64_t sid, v;
+	int32_t xid;
+	struct pend *p;
+
+	(void)from;
+	if (len < 1)
+		return;
+	type = (int)eget(&r, 1);
+	if (type == ENS_CTL_TOUCH) {
+		uint64_t now = dp_now_us();
+		uint32_t n;
+
+		if (len < 5)
+			return;
+		n = (uint32_t)eget(&r, 4);
+		if (5 + (size_t)n * 8 > len)
+			return;
+		for (uint32_t i = 0; i < n; i++) {
+			struct sess *s;
+
+			sid = (int64_t)eget(&r, 8);
+			s = sess_find(sid, NULL);
+			if (s && s->state == S_DETACHED)
+				s->last_rx_us = now;
+		}
+		return;
+	}
+	if (len < 21)
+		return;
+	sid = (int64_t)eget(&r, 8);
+	xid = (int32_t)eget(&r, 4);
+	v = (int64_t)eget(&r, 8);
+	if (type == ENS_CTL_ERR) {
+		p = ens_find(sid, xid, P_TXN);
+		if (p == NULL && xid == 0)
+			p = ens_find(sid, xid, P_CONNECT);
+		if (p)
+			ens_pend_fail(p, (int32_t)v);
+	} else if (type == ENS_CTL_SYNCED) {
+		p = ens_find(sid, xid, P_READ);
+		if (p) {
+			p->done = true;
+			p->wait_zxid = v;
+		}
+	}
+	pq_drain(nlog_durable_zxid(S.l));
+}
+
+/* Follower: tell the leader which local sessions were active. */
+static void
+ens_touch(uint64_t now_us)
+{
+	uint32_t to = ens_forward_target(), n = 0;
+	uint8_t b[5 + 1024 * 8], *w = b + 5;
+
+	if (to == 0)
+		return;
+	for (uint32_t i = 0; i < S.sc.max_sessions && n < 1024; i++) {
+		struct sess *s = &S.sess[i];
+
+		if (s->state != S_LIVE || s->last_rx_us < S.touch_last_us)
+			continue;
+		eput(&w, (uint64_t)s->id, 8);
+		n++;
+	}
+	S.touch_last_us = now_us;
+	if (n == 0)
+		return;
+	b[0] = ENS_CTL_TOUCH;
+	w = b + 1;
+	eput(&w, n, 4);
+	ens_send_ctl(to, b, 5 + (size_t)n * 8);
+}
+
+static bool
+ens_match(const struct pend *p, uint64_t zxid, const struct proto_txn *t)
+{
+	if (!p->ens || p->done)
+		return false;
+	if (p->zxid)
+		return (uint64_t)p->zxid == zxid;
+	if (p->sid != t->hdr.session_id)
+		return false;
+	if (p->kind == P_CONNECT)
+		return t->hdr.type == PROTO_OP_CREATESESSION;
+	return p->kind == P_TXN && p->xid == t->hdr.xid &&
+	       t->hdr.type != PROTO_OP_CREATESESSION;
+}
+
+/* A committed txn: apply; the local entry waiting for it gets its reply
+ * (sent in FIFO order by pq_drain). */
+void
+srv_ens_apply(uint64_t zxid, const void *b, size_t len)
+{
+	struct proto_scratch sc;
+	struct proto_txn txn;
+	struct proto_response resp;
+	struct pend *m = NULL;
+	int32_t zerr = 0;
+	int rc;
+
+	proto_scratch_init(&sc, S.scratch_mem, SCRATCH_BYTES);
+	rc = proto_txn_decode(b, len, &txn, &sc);
+	if (rc != 0) {
+		SRV_LOG(ERR, "committed 0x%" PRIx64 " is not a txn\n", zxid);
+		return;
+	}
+	memset(&resp, 0, sizeof(resp));
+	resp.type = txn.hdr.type;
+	rc = tree_apply(S.t, &txn, &resp, &zerr, &sc);
+	if (rc == -ENOMEM) {
+		SRV_LOG(ERR,
+			"tree arena exhausted at zxid %" PRIx64 "; stopping\n",
+			zxid);
+		S.log_fatal = -ENOMEM;
+		dp_stop();
+		return;
+	}
+	if ((int64_t)zxid > S.last_applied)
+		S.last_applied = (int64_t)zxid;
+	S.txns_since_snap++;
+	S.bytes_since_snap += len;
+	for (uint32_t i = S.pq_head, k = 0; k < S.pq_n;
+	     k++, i = (i + 1) % S.pq_cap)
+		if (ens_match(&S.pq[i], zxid, &txn)) {
+			m = &S.pq[i];
+			break;
+		}
+	if (m) {
+		size_t rl;
+
+		m->done = true;
+		m->eerr = 0;
+		if (m->kind == P_TXN && m->client) {
+			resp.type = m->op;
+			if (encode_reply(m->xid, (int64_t)zxid, zerr,
+					 zerr == 0 ? &resp : NULL, &rl) != 0)
+				encode_reply(m->xid, (int64_t)zxid,
+					     PROTO_ZMARSHALLINGERROR, NULL,
+					     &rl);
+			m->rbuf = malloc(rl);
+			if (m->rbuf) {
+				memcpy(m->rbuf, S.enc, rl);
+				m->rlen = (uint32_t)rl;
+			}
+			if (zerr)
+				S.st.errors_replied++;
+		}
+	} else if (txn.hdr.type == PROTO_OP_CLOSESESSION) {
+		struct sess *cs = sess_find(txn.hdr.session_id, NULL);
+
+		if (cs) {
+			sess_send_close(cs, PROTO_ZSESSIONEXPIRED);
+			sess_free(cs);
+		}
+	} else if (txn.hdr.type == PROTO_OP_CREATESESSION && ens_leading()) {
+		ens_adopt(NULL, txn.hdr.session_id, txn.timeout, 0);
+	}
+}
+
+/* pq_drain's part for an ensemble entry that is done. */
+static void
+ens_pend_finish(struct pend *p)
+{
+	struct sess *s = p->slot != UINT32_MAX ? &S.sess[p->slot] : NULL;
+
+	if (s && s->id != p->sid)
+		s = NULL;
+	if (p->kind == P_CONNECT) {
+		if (s && p->eerr == 0 && s->state == S_CREATING) {
+			s->state = S_LIVE;
+			send_connected(s, s->timeout_ms, true);
+			s->last_rx_us = dp_now_us();
+		} else if (s && s->state == S_CREATING) {
+			sess_free(s);
+		}
+	} else if (p->kind == P_READ) {
+		if (s) {
+			struct proto_rbuf r;
+			struct proto_req_hdr h;
+			const uint8_t *b = arena_ptr(p->off);
+
+			proto_rbuf_init(&r, b, p->len);
+			proto_req_hdr_decode(&r, &h);
+			serve_read(s, &h, b + 8, p->len - 8, p->t0_tsc);
+		}
+	} else if (p->client && s && s->chan_up && p->rbuf) {
+		if (S.drop_replies) {
+			S.drop_replies--;
+			S.st.drop_faulted_replies++;
+		} else {
+			S.st.replies_sent++;
+			sess_send(s, PROTO_K_REPLY, p->rbuf, p->rlen);
+			if (p->t0_tsc)
+				lat_record(p->t0_tsc);
+		}
+	}
+	if (p->kind == P_TXN && p->op == PROTO_OP_CLOSESESSION &&
+	    p->eerr == 0) {
+		struct sess *cs = sess_find(p->sid, NULL);
+
+		if (cs) {
+			if (p->client && cs->chan_up)
+				proto_chan_ack_now(&cs->ch, now_ns());
+			sess_free(cs);
+		}
+	}
+	free(p->rbuf);
+	p->rbuf = NULL;
+}
+
+void
+srv_ens_role(uint8_t role, uint32_t leader, bool leading)
+{
+	(void)role;
+	(void)leader;
+	/* proposals of an old leadership will not be applied as prepped */
+	tree_prep_abort(S.t);
+	for (uint32_t i = S.pq_head, k = 0; k < S.pq_n;
+	     k++, i = (i + 1) % S.pq_cap) {
+		struct pend *p = &S.pq[i];
+
+		if (p->ens && !p->done)
+			ens_pend_fail(p, PROTO_ZCONNECTIONLOSS);
+	}
+	if (leading) {
+		/* the leader owns expiry of every session: a fresh timeout
+		 * for those it did not see */
+		tree_session_foreach(S.t, ens_adopt, NULL);
+		for (uint32_t i = 0; i < S.sc.max_sessions; i++)
+			if (S.sess[i].state == S_DETACHED)
+				S.sess[i].last_rx_us = dp_now_us();
+	}
+	pq_drain(nlog_durable_zxid(S.l));
+}
+
+void
+srv_ens_kick(void)
+{
+	if (S.pq_n)
+		pq_drain(nlog_durable_zxid(S.l));
+}
+
+void
+srv_ens_tree(struct tree *t)
+{
+	/* finish a fuzzy snapshot of the old tree first (bounded) */
+	for (int i = 0; S.ser && i < 10000000; i++)
+		snap_slice();
+	S.t = t;
+	tree_set_event_fn(t, on_event, NULL);
+	{
+		struct tree_stats ts;
+
+		tree_get_stats(t, &ts);
+		S.last_applied = ts.last_zxid;
+	}
+}
+
 int
 srv_init(const struct dp_config *dc, const struct srv_config *sc,
 	 struct tree *t, struct nlog *l)
@@ -1939,6 +2586,7 @@ srv_init(const struct dp_config *dc, const struct srv_config *sc,
 	S.t = t;
 	S.l = l;
 	S.drop_replies = sc->drop_replies;
+	S.ens = sc->ens != NULL;
 	S.sh = rte_hash_create(&hp);
 	if (S.sh == NULL)
 		return -ENOMEM;
@@ -1976,9 +2624,9 @@ srv_init(const struct dp_config *dc, const struct srv_config *sc,
 		tree_get_stats(t, &ts);
 		S.last_applied = ts.last_zxid;
 	}
-	if ((int64_t)nlog_last_zxid(l) > S.last_applied)
+	if ((int64_t)nlog_last_zxid(l) > S.last_applied && !S.ens)
 		S.last_applied = (int64_t)nlog_last_zxid(l);
-	{
+	if (!S.ens) {
 		uint64_t epoch = 0;
 
 		if (nlog_epoch_get(dc->data_dir, NLOG_CURRENT_EPOCH, &epoch) !=
@@ -2002,6 +2650,11 @@ srv_init(const struct dp_config *dc, const struct srv_config *sc,
 	rc = dp_hooks_register(&hooks);
 	if (rc != 0)
 		return rc;
+	if (S.ens) {
+		rc = ens_start(sc->ens, dc, t, l);
+		if (rc != 0)
+			return rc;
+	}
 	rte_telemetry_register_cmd("/dpzk/server", tel_server,
 				   "dpzk-server counters: sessions, requests, "
 				   "drops, latency, tree, log");

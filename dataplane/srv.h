@@ -30,6 +30,7 @@
 
 struct tree;
 struct nlog;
+struct ens_config;
 struct rte_ring;
 
 /* Server settings beyond the dataplane's (keys in mgmt/main.c). */
@@ -46,6 +47,8 @@ struct srv_config {
 	char fourlw_whitelist[256]; /* "*" or "srvr,ruok,..." */
 	uint8_t secret[16];	    /* session passwords derive from it */
 	uint32_t drop_replies; /* fault: swallow the next N write replies */
+	/* ensemble mode (dataplane/ens.h) when not NULL */
+	const struct ens_config *ens;
 };
 
 void srv_config_defaults(struct srv_config *c);

@@ -23,6 +23,7 @@
 #include <sodium.h>
 
 #include "dataplane/dp.h"
+#include "dataplane/ens.h"
 #include "dataplane/srv.h"
 #include "mgmt/mgmt.h"
 #include "nvme-log/nlog.h"
@@ -32,6 +33,8 @@ static struct srv_config sc;
 static char secret_hex[40];
 static char arena_mode[16] = "auto";
 static uint32_t log_segment_mb = 64;
+static struct ens_config ec;
+static bool snap_every_set;
 
 struct xkey {
 	const char *name;
@@ -88,6 +91,12 @@ x_set(void *arg, const char *section, const char *key, const char *value,
 
 	(void)arg;
 	(void)section;
+	{
+		int erc = ens_config_set(&ec, key, value, why, whylen);
+
+		if (erc != -ENOENT)
+			return erc;
+	}
 #define IS(n) (strcmp(key, n) == 0)
 	if (IS("max_sessions"))
 		u = &sc.max_sessions, lo = 1, hi = 1000000;
@@ -96,7 +105,7 @@ x_set(void *arg, const char *section, const char *key, const char *value,
 	else if (IS("pending_mb"))
 		u = &sc.pending_mb, lo = 8, hi = 65536;
 	else if (IS("snap_every_txns"))
-		u = &sc.snap_every_txns, lo = 1;
+		u = &sc.snap_every_txns, lo = 1, snap_every_set = true;
 	else if (IS("snap_every_mb"))
 		u = &sc.snap_every_mb, lo = 1;
 	else if (IS("snap_retain"))
@@ -181,6 +190,7 @@ x_usage(void *arg, FILE *out)
 		fprintf(out, "  --%-24s %s (default: %s)\n", xkeys[i].name,
 			xkeys[i].help,
 			xkeys[i].def[0] ? xkeys[i].def : "empty");
+	ens_config_usage(out);
 }
 
 /* The session password secret: from the config, else data_dir/secret
@@ -260,14 +270,27 @@ main(int argc, char **argv)
 	}
 	srv_config_defaults(&sc);
 	dp_config_defaults(&dc);
+	ens_config_defaults(&ec);
 	rc = dp_config_from_argv(&dc, argc, argv, &ext, 1, why, sizeof(why));
 	if (dc.help) {
 		dp_config_usage(stdout, "dpzk-server", &ext, 1);
 		return 0;
 	}
+	if (rc == 0)
+		rc = ens_config_check(&ec, dc.server_id, why, sizeof(why));
 	if (rc != 0) {
 		fprintf(stderr, "dpzk-server: %s\n", why);
 		return 2;
+	}
+	if (ec.n_servers) {
+		/* ensemble: every server verifies every session's password,
+		 * and the log since the last snapshot must fit zab's window */
+		memcpy(sc.secret, ec.secret, sizeof(sc.secret));
+		snprintf(secret_hex, sizeof(secret_hex), "ensemble");
+		if (!snap_every_set || sc.snap_every_txns > ec.hist_entries / 2)
+			sc.snap_every_txns = ec.hist_entries / 2;
+		ec.tree_opts = &to;
+		sc.ens = &ec;
 	}
 	if (mkdir_p(dc.data_dir) != 0) {
 		fprintf(stderr, "dpzk-server: data_dir %s: %s\n", dc.data_dir,
@@ -308,7 +331,10 @@ main(int argc, char **argv)
 			: dc.durability == DP_DURABILITY_FDATASYNC
 				? NLOG_DUR_FDATASYNC
 				: NLOG_DUR_DSYNC;
-	srv_recover_ops(t, &ops);
+	if (ec.n_servers)
+		ens_recover_ops(t, &ops);
+	else
+		srv_recover_ops(t, &ops);
 	memset(&rep, 0, sizeof(rep));
 	l = nlog_open(&lc, &ops, &rep);
 	if (l == NULL) {
@@ -355,7 +381,7 @@ main(int argc, char **argv)
 	dp_run();
 	mgmt_stop();
 	nlog_close(l);
-	tree_destroy(t);
+	tree_destroy(ens_active() ? ens_tree() : t);
 	dp_fini();
 	printf("dpzk-server: stopped\n");
 	return 0;
