@@ -519,7 +519,6 @@ static void
 send_connect(struct dpzk_handle *zh)
 {
 	uint8_t d[PROTO_DGRAM_HDR_LEN + 64];
-	struct proto_wbuf w;
 	struct proto_connect_req c = {
 		.protocol_version = 0,
 		.last_zxid_seen = zh->last_zxid,
@@ -528,25 +527,10 @@ send_connect(struct dpzk_handle *zh)
 		.passwd = {(const uint8_t *)zh->cid.passwd, 16},
 		.read_only = 0,
 	};
-	struct proto_dgram_hdr h = {
-		.magic = PROTO_DGRAM_MAGIC,
-		.version = PROTO_DGRAM_VERSION,
-		.kind = PROTO_K_CONNECT,
-		.frag_count = 1,
-		.session_id = zh->cid.session_id,
-		.seq = zh->nonce,
-	};
+	int n = proto_chan_connect_dgram(d, sizeof(d), &c, zh->nonce);
 
-	proto_wbuf_init(&w, d + PROTO_DGRAM_HDR_LEN,
-			sizeof(d) - PROTO_DGRAM_HDR_LEN);
-	if (proto_connect_req_encode(&w, &c) != 0)
-		return;
-	h.payload_len = (uint16_t)w.len;
-	h.msg_len = (uint32_t)w.len;
-	proto_dgram_hdr_encode(d, &h);
-	proto_dgram_seal(d, PROTO_DGRAM_HDR_LEN + w.len, zero_key);
-	if (zh->fd >= 0 &&
-	    send(zh->fd, d, PROTO_DGRAM_HDR_LEN + w.len, MSG_DONTWAIT) >= 0)
+	if (n > 0 && zh->fd >= 0 &&
+	    send(zh->fd, d, (size_t)n, MSG_DONTWAIT) >= 0)
 		zh->last_tx = zh->now;
 	zh->connect_next = zh->now + zh->connect_rto;
 	zh->connect_rto = zh->connect_rto * 2 > CONNECT_RTO_MAX
@@ -710,18 +694,15 @@ on_connected(struct dpzk_handle *zh, const struct proto_dgram_hdr *h,
 	     const uint8_t *d, size_t len)
 {
 	struct proto_connect_resp c;
-	uint8_t key[16], pw[16] = {0};
+	uint8_t key[16];
 	struct proto_chan_cfg *cfg = &zh->ch.cfg;
 
-	if (zh->state != DPZK_CONNECTING_STATE || h->ack != zh->nonce)
+	if (zh->state != DPZK_CONNECTING_STATE)
 		return;
 	if (proto_connect_resp_decode(d + PROTO_DGRAM_HDR_LEN, h->payload_len,
 				      &c) != 0)
 		return;
-	if (c.passwd.len == 16)
-		memcpy(pw, c.passwd.p, 16);
-	proto_chan_derive_key(pw, zh->nonce, key);
-	if (proto_dgram_verify(d, len, key) != 0)
+	if (proto_chan_connected_check(d, len, h, &c, zh->nonce, key) != 0)
 		return;
 	zh->last_rx = zh->now;
 	if (c.timeout <= 0 || c.passwd.len != 16) {
@@ -730,7 +711,7 @@ on_connected(struct dpzk_handle *zh, const struct proto_dgram_hdr *h,
 		return;
 	}
 	zh->cid.session_id = c.session_id;
-	memcpy(zh->cid.passwd, pw, 16);
+	memcpy(zh->cid.passwd, c.passwd.p, 16);
 	zh->neg_timeout_ms = c.timeout;
 	proto_chan_reset(&zh->ch, c.session_id, key, zh->now);
 	cfg->dead_ns = (uint64_t)c.timeout * MS * 2 / 3;

@@ -123,6 +123,96 @@ proto_chan_derive_key(const uint8_t passwd[16], uint64_t nonce, uint8_t key[16])
 	crypto_shorthash(key + 8, in, sizeof(in), passwd);
 }
 
+static const uint8_t zero_key[16];
+
+static int
+out_of_channel(void *buf, size_t cap, uint8_t kind, int64_t sid, uint64_t seq,
+	       uint64_t ack, size_t plen, const uint8_t key[16])
+{
+	struct proto_dgram_hdr h = {
+		.magic = PROTO_DGRAM_MAGIC,
+		.version = PROTO_DGRAM_VERSION,
+		.kind = kind,
+		.frag_count = 1,
+		.payload_len = (uint16_t)plen,
+		.msg_len = (uint32_t)plen,
+		.session_id = sid,
+		.seq = seq,
+		.ack = ack,
+	};
+
+	proto_dgram_hdr_encode(buf, &h);
+	proto_dgram_seal(buf, PROTO_DGRAM_HDR_LEN + plen, key);
+	(void)cap;
+	return (int)(PROTO_DGRAM_HDR_LEN + plen);
+}
+
+int
+proto_chan_connect_dgram(void *buf, size_t cap,
+			 const struct proto_connect_req *req, uint64_t nonce)
+{
+	struct proto_wbuf w;
+
+	if (cap < PROTO_DGRAM_HDR_LEN || nonce == 0)
+		return -EINVAL;
+	proto_wbuf_init(&w, (uint8_t *)buf + PROTO_DGRAM_HDR_LEN,
+			cap - PROTO_DGRAM_HDR_LEN);
+	if (proto_connect_req_encode(&w, req) != 0)
+		return -ENOSPC;
+	return out_of_channel(buf, cap, PROTO_K_CONNECT, req->session_id, nonce,
+			      0, w.len, zero_key);
+}
+
+static void
+resp_key(const struct proto_connect_resp *resp, uint64_t nonce, uint8_t key[16])
+{
+	uint8_t pw[16] = {0};
+
+	if (resp->passwd.len == 16 && resp->passwd.p)
+		memcpy(pw, resp->passwd.p, 16);
+	proto_chan_derive_key(pw, nonce, key);
+}
+
+int
+proto_chan_connected_dgram(void *buf, size_t cap,
+			   const struct proto_connect_resp *resp,
+			   uint64_t nonce)
+{
+	struct proto_wbuf w;
+	uint8_t key[16];
+
+	if (cap < PROTO_DGRAM_HDR_LEN)
+		return -EINVAL;
+	proto_wbuf_init(&w, (uint8_t *)buf + PROTO_DGRAM_HDR_LEN,
+			cap - PROTO_DGRAM_HDR_LEN);
+	if (proto_connect_resp_encode(&w, resp) != 0)
+		return -ENOSPC;
+	resp_key(resp, nonce, key);
+	return out_of_channel(buf, cap, PROTO_K_CONNECTED, resp->session_id, 0,
+			      nonce, w.len, key);
+}
+
+int
+proto_chan_stateless_close_dgram(void *buf, size_t cap, int64_t session_id)
+{
+	if (cap < PROTO_DGRAM_HDR_LEN)
+		return -EINVAL;
+	return out_of_channel(buf, cap, PROTO_K_CLOSE, session_id, 0, 0, 0,
+			      zero_key);
+}
+
+int
+proto_chan_connected_check(const void *dgram, size_t len,
+			   const struct proto_dgram_hdr *h,
+			   const struct proto_connect_resp *resp,
+			   uint64_t nonce, uint8_t key[16])
+{
+	if (h->kind != PROTO_K_CONNECTED || h->ack != nonce || nonce == 0)
+		return -EBADMSG;
+	resp_key(resp, nonce, key);
+	return proto_dgram_verify(dgram, len, key);
+}
+
 void
 proto_chan_cfg_default(struct proto_chan_cfg *cfg)
 {

@@ -42,6 +42,8 @@ extern "C" {
 #endif
 
 struct proto_dgram_hdr;
+struct proto_connect_req;
+struct proto_connect_resp;
 
 /* Default payload per datagram: 1500-byte Ethernet MTU minus IPv4 (20),
  * UDP (8) and the dpzk header (48). */
@@ -179,6 +181,34 @@ struct proto_chan {
  * session fail the MAC instead of being taken for new sequence numbers. */
 void proto_chan_derive_key(const uint8_t passwd[16], uint64_t nonce,
 			   uint8_t key[16]);
+
+/*
+ * The datagrams outside any channel (docs/PROTOCOL-channel.md §2.1, §2.4),
+ * built here so both ends agree byte for byte.  Each writes one sealed
+ * datagram into buf (cap bytes) and returns its length, or -ENOSPC /
+ * -EINVAL.
+ *   CONNECT: seq = nonce, ack 0, session_id = req->session_id, zero-key MAC.
+ *   CONNECTED: seq 0, ack = nonce, session_id = resp->session_id, MAC with
+ *     proto_chan_derive_key(resp->passwd, nonce) (16 zero bytes when the
+ *     passwd is not 16 bytes long: the refusal form).
+ *   CLOSE without state: seq 0, ack 0, the given session id, zero-key MAC,
+ *     no payload.
+ */
+int proto_chan_connect_dgram(void *buf, size_t cap,
+			     const struct proto_connect_req *req,
+			     uint64_t nonce);
+int proto_chan_connected_dgram(void *buf, size_t cap,
+			       const struct proto_connect_resp *resp,
+			       uint64_t nonce);
+int proto_chan_stateless_close_dgram(void *buf, size_t cap, int64_t session_id);
+/* Checks a received CONNECTED (already decoded into h, payload decoded
+ * into resp) against our nonce: 0 if h->ack == nonce and the MAC verifies
+ * under derive(resp->passwd, nonce), and then key holds the connection
+ * key; -EBADMSG otherwise. */
+int proto_chan_connected_check(const void *dgram, size_t len,
+			       const struct proto_dgram_hdr *h,
+			       const struct proto_connect_resp *resp,
+			       uint64_t nonce, uint8_t key[16]);
 
 /* Fills cfg with the defaults above (windows of 64 messages, 64 datagrams
  * in flight, 2.2 MB arenas, RTO 10 ms initial, 2 ms..1 s, 12 retries, ack

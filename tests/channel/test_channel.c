@@ -759,6 +759,65 @@ test_reset_releases_external_buffers(void **state)
 	sim_free(s);
 }
 
+static void
+test_connect_datagrams_roundtrip(void **state)
+{
+	uint8_t d[256], key[16], want[16], pw[16] = {9, 8, 7};
+	static const uint8_t zero[16];
+	struct proto_connect_req rq = {.timeout = 5000,
+				       .session_id = 0,
+				       .passwd = {zero, 16},
+				       .read_only = 0},
+				 rq2;
+	struct proto_connect_resp rs = {.timeout = 4000,
+					.session_id = 0x77,
+					.passwd = {pw, 16},
+					.read_only = 0},
+				  rs2;
+	struct proto_dgram_hdr h;
+	int n;
+
+	(void)state;
+	n = proto_chan_connect_dgram(d, sizeof(d), &rq, 42);
+	assert_true(n > PROTO_DGRAM_HDR_LEN);
+	assert_int_equal(proto_dgram_hdr_decode(d, (size_t)n, &h), 0);
+	assert_int_equal(h.kind, PROTO_K_CONNECT);
+	assert_int_equal(h.seq, 42);
+	assert_int_equal(proto_dgram_verify(d, (size_t)n, zero), 0);
+	assert_int_equal(proto_connect_req_decode(d + PROTO_DGRAM_HDR_LEN,
+						  h.payload_len, &rq2),
+			 0);
+	assert_int_equal(rq2.timeout, 5000);
+	assert_int_equal(proto_chan_connect_dgram(d, sizeof(d), &rq, 0),
+			 -EINVAL);
+
+	n = proto_chan_connected_dgram(d, sizeof(d), &rs, 42);
+	assert_true(n > PROTO_DGRAM_HDR_LEN);
+	assert_int_equal(proto_dgram_hdr_decode(d, (size_t)n, &h), 0);
+	assert_int_equal(h.ack, 42);
+	assert_int_equal(h.session_id, 0x77);
+	assert_int_equal(proto_connect_resp_decode(d + PROTO_DGRAM_HDR_LEN,
+						   h.payload_len, &rs2),
+			 0);
+	assert_int_equal(
+		proto_chan_connected_check(d, (size_t)n, &h, &rs2, 42, key), 0);
+	proto_chan_derive_key(pw, 42, want);
+	assert_memory_equal(key, want, 16);
+	assert_int_equal(
+		proto_chan_connected_check(d, (size_t)n, &h, &rs2, 43, key),
+		-EBADMSG);
+	d[n - 1] ^= 1;
+	assert_int_equal(
+		proto_chan_connected_check(d, (size_t)n, &h, &rs2, 42, key),
+		-EBADMSG);
+
+	n = proto_chan_stateless_close_dgram(d, sizeof(d), 0x77);
+	assert_int_equal(n, PROTO_DGRAM_HDR_LEN);
+	assert_int_equal(proto_dgram_hdr_decode(d, (size_t)n, &h), 0);
+	assert_int_equal(h.kind, PROTO_K_CLOSE);
+	assert_int_equal(proto_dgram_verify(d, (size_t)n, zero), 0);
+}
+
 int
 main(void)
 {
@@ -793,6 +852,7 @@ main(void)
 		cmocka_unit_test(test_small_arenas_use_external_buffers),
 		cmocka_unit_test(test_small_arena_without_allocator_refused),
 		cmocka_unit_test(test_reset_releases_external_buffers),
+		cmocka_unit_test(test_connect_datagrams_roundtrip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

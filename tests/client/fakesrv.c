@@ -519,15 +519,8 @@ on_connect(struct fakesrv *fs, const struct proto_dgram_hdr *h,
 	struct fakesrv_shared *sh = fs->sh;
 	struct fsess *ss = NULL;
 	uint8_t key[16], out[PROTO_DGRAM_HDR_LEN + 64];
-	struct proto_wbuf w;
 	struct proto_connect_resp resp = {0};
-	struct proto_dgram_hdr o = {
-		.magic = PROTO_DGRAM_MAGIC,
-		.version = PROTO_DGRAM_VERSION,
-		.kind = PROTO_K_CONNECTED,
-		.frag_count = 1,
-		.ack = h->seq,
-	};
+	int olen;
 	static const uint8_t zero[16];
 	uint8_t pw[16] = {0};
 
@@ -571,21 +564,16 @@ on_connect(struct fakesrv *fs, const struct proto_dgram_hdr *h,
 	pthread_mutex_unlock(&sh->mu);
 	resp.passwd.p = pw;
 	resp.passwd.len = 16;
-	o.session_id = resp.session_id;
-	proto_wbuf_init(&w, out + PROTO_DGRAM_HDR_LEN,
-			sizeof(out) - PROTO_DGRAM_HDR_LEN);
-	proto_connect_resp_encode(&w, &resp);
-	o.payload_len = (uint16_t)w.len;
-	o.msg_len = (uint32_t)w.len;
-	proto_dgram_hdr_encode(out, &o);
-	proto_chan_derive_key(pw, h->seq, key);
-	proto_dgram_seal(out, PROTO_DGRAM_HDR_LEN + w.len, key);
-	sendto(fs->fd, out, PROTO_DGRAM_HDR_LEN + w.len, 0,
-	       (struct sockaddr *)&fs->peer, sizeof(fs->peer));
+	olen = proto_chan_connected_dgram(out, sizeof(out), &resp, h->seq);
+	if (olen < 0)
+		return;
+	sendto(fs->fd, out, (size_t)olen, 0, (struct sockaddr *)&fs->peer,
+	       sizeof(fs->peer));
 	if (ss == NULL)
 		return;
-	memcpy(fs->last_connected, out, PROTO_DGRAM_HDR_LEN + w.len);
-	fs->last_connected_len = PROTO_DGRAM_HDR_LEN + w.len;
+	proto_chan_derive_key(pw, h->seq, key);
+	memcpy(fs->last_connected, out, (size_t)olen);
+	fs->last_connected_len = (size_t)olen;
 	fs->nonce = h->seq;
 	fs->sid = resp.session_id;
 	fs->timeout = resp.timeout;
