@@ -81,6 +81,9 @@ struct bench_run {
 	const struct bench_workload *wl;
 	struct bench_client *clients;
 	int nclients;
+	/* every client's conn, for set-up polls: a libdpzk session that is
+	 * not polled sends no pings and expires during a long preload */
+	struct bench_conn **all_conns;
 	struct bench_worker *workers;
 	int nworkers;
 	uint64_t start_ns, warm_end_ns, end_ns;

@@ -381,6 +381,7 @@ run_free(struct bench_run *r)
 		free(r->workers[i].conns);
 	}
 	free(r->clients);
+	free(r->all_conns);
 	free(r->workers);
 	free(r->value);
 	free(r->shared_per_sec);
@@ -405,11 +406,12 @@ run_alloc(struct bench_run *r, struct bench_results *res)
 	r->nworkers = nw;
 	r->nsec = (int)ceil(cfg->warmup_s + cfg->duration_s) + 30;
 	r->clients = calloc((size_t)r->nclients, sizeof(*r->clients));
+	r->all_conns = calloc((size_t)r->nclients, sizeof(*r->all_conns));
 	r->workers = calloc((size_t)nw, sizeof(*r->workers));
 	r->value = malloc((size_t)cfg->value_size + 1);
 	r->shared_per_sec = calloc((size_t)r->nsec, sizeof(uint32_t));
-	if (r->clients == NULL || r->workers == NULL || r->value == NULL ||
-	    r->shared_per_sec == NULL)
+	if (r->clients == NULL || r->all_conns == NULL || r->workers == NULL ||
+	    r->value == NULL || r->shared_per_sec == NULL)
 		return run_fail(res, -ENOMEM, "%s", "out of memory");
 	for (i = 0; i < cfg->value_size; i++)
 		r->value[i] = (char)('a' + i % 26);
@@ -545,6 +547,8 @@ bench_run(const struct bench_config *cfg, struct bench_results *res)
 			for (j = 0; j < w->n; j++)
 				w->conns[j] = w->clients[j]->conn;
 		}
+		for (i = 0; i < r->nclients; i++)
+			r->all_conns[i] = r->clients[i].conn;
 	}
 	if (r->wl->setup != NULL) {
 		rc = r->wl->setup(r);

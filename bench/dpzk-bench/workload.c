@@ -256,8 +256,8 @@ bench_preload(struct bench_run *r, const char *parent)
 	/* creates are idempotent: ZNODEEXISTS is fine */
 	for (i = 0; i < cfg->znodes; i++) {
 		while (atomic_load(&p.outstanding) >= 512)
-			r->t->poll(&c, 1, bench_now_ns() + 1000000,
-				   BENCH_POLL_WAKE);
+			r->t->poll(r->all_conns, r->nclients,
+				   bench_now_ns() + 1000000, BENCH_POLL_WAKE);
 		bench_msg(path, sizeof(path), "%s/k%llu", parent,
 			  (unsigned long long)i);
 		atomic_fetch_add(&p.outstanding, 1);
@@ -274,7 +274,8 @@ bench_preload(struct bench_run *r, const char *parent)
 	}
 	deadline = bench_now_ns() + 60000000000ull;
 	while (atomic_load(&p.outstanding) > 0 && bench_now_ns() < deadline)
-		r->t->poll(&c, 1, bench_now_ns() + 1000000, BENCH_POLL_WAKE);
+		r->t->poll(r->all_conns, r->nclients, bench_now_ns() + 1000000,
+			   BENCH_POLL_WAKE);
 	if (rc != 0 || atomic_load(&p.outstanding) > 0 ||
 	    atomic_load(&p.errors) > 0) {
 		bench_msg(
