@@ -918,8 +918,18 @@ serve_read(struct sess *s, const struct proto_req_hdr *h, const uint8_t *body,
 		resp.who.n = 0;
 		resp.who.v = ci;
 		for (int i = 0; ci && i < c.n_ids; i++) {
+			const uint8_t *colon;
+
 			ci[i].auth_scheme = ids[i].scheme;
 			ci[i].user = ids[i].id;
+			/* ZooKeeper shows the digest user's name, not the
+			 * hash (AuthUtil.getClientInfos) */
+			if (ids[i].scheme.len == 6 &&
+			    memcmp(ids[i].scheme.p, "digest", 6) == 0 &&
+			    (colon = memchr(ids[i].id.p, ':',
+					    (size_t)ids[i].id.len)) != NULL)
+				ci[i].user.len =
+					(int32_t)(colon - ids[i].id.p);
 			resp.who.n++;
 		}
 		reply(s, h->xid, 0, &resp, t0);
@@ -984,26 +994,26 @@ do_auth(struct sess *s, const struct proto_req_hdr *h, const uint8_t *body,
 	reply(s, h->xid, 0, NULL, t0);
 }
 
+/* Send the reply already encoded in S.enc (len bytes), or, when the
+ * session has entries in flight, queue it behind them so replies keep the
+ * session's request order. */
 static void
-queue_reply_or_send(struct sess *s, uint32_t slot, int32_t xid, int32_t err,
-		    uint64_t t0)
+queue_bytes_or_send(struct sess *s, uint32_t slot, size_t len)
 {
-	size_t len;
 	struct pend *p;
 
 	if (s->inflight == 0) {
-		reply(s, xid, err, NULL, t0);
+		sess_send(s, PROTO_K_REPLY, S.enc, len);
 		return;
 	}
-	if (encode_reply(xid, S.last_applied, err, NULL, &len) != 0)
-		return;
 	p = pq_push();
 	if (p == NULL || pend_store(p, S.enc, len) != 0) {
 		if (p) { /* undo */
 			S.pq_tail = (S.pq_tail + S.pq_cap - 1) % S.pq_cap;
 			S.pq_n--;
 		}
-		reply(s, xid, err, NULL, t0); /* order loss beats silence */
+		sess_send(s, PROTO_K_REPLY, S.enc, len); /* order loss beats
+							  * silence */
 		return;
 	}
 	p->kind = P_REPLY;
@@ -1011,9 +1021,24 @@ queue_reply_or_send(struct sess *s, uint32_t slot, int32_t xid, int32_t err,
 	p->slot = slot;
 	p->appended = true;
 	s->inflight++;
+}
+
+static void
+queue_reply_or_send(struct sess *s, uint32_t slot, int32_t xid, int32_t err,
+		    uint64_t t0)
+{
+	size_t len;
+
+	if (s->inflight == 0) {
+		reply(s, xid, err, NULL, t0);
+		return;
+	}
+	if (encode_reply(xid, S.last_applied, err, NULL, &len) != 0)
+		return;
 	if (err)
 		S.st.errors_replied++;
 	S.st.replies_sent++;
+	queue_bytes_or_send(s, slot, len);
 }
 
 static bool
@@ -1053,6 +1078,7 @@ do_write(struct sess *s, uint32_t slot, const struct proto_req_hdr *h,
 	rc = tree_session_last_reply(S.t, s->id, h->xid, &zxid0, &zerr, &body0,
 				     &blen0);
 	if (rc == 0) {
+		/* the session's last write: its original reply */
 		struct proto_wbuf w;
 		struct proto_reply_hdr rh = {
 			.xid = h->xid, .zxid = zxid0, .err = zerr};
@@ -1060,13 +1086,24 @@ do_write(struct sess *s, uint32_t slot, const struct proto_req_hdr *h,
 		S.st.retried_writes++;
 		proto_wbuf_init(&w, S.enc, S.enc_cap);
 		proto_reply_hdr_encode(&w, &rh);
-		if (zerr == 0)
-			proto_put_buffer(&w, NULL, 0), w.len -= 4,
-				w.len + blen0 <= w.cap
-					? (memcpy(w.p + w.len, body0, blen0),
-					   w.len += blen0)
-					: 0;
-		sess_send(s, PROTO_K_REPLY, S.enc, w.len);
+		if (zerr == 0 && blen0 > 0 && w.err == 0 &&
+		    w.len + blen0 <= w.cap) {
+			memcpy(w.p + w.len, body0, blen0);
+			w.len += blen0;
+		}
+		queue_bytes_or_send(s, slot, w.len);
+		return;
+	}
+	if (rc == -ESTALE) {
+		/* older than the session's last applied write: it was
+		 * applied (once); its reply body is gone, so answer OK with
+		 * no body (docs/PROTOCOL-channel.md §2.6) — never apply it
+		 * again */
+		size_t len;
+
+		S.st.retried_writes++;
+		if (encode_reply(h->xid, S.last_applied, 0, NULL, &len) == 0)
+			queue_bytes_or_send(s, slot, len);
 		return;
 	}
 	if (pending_has(s->id, h->xid)) {
