@@ -194,6 +194,12 @@ dp_port_start(const struct dp_config *c, struct dp_port_info *pi)
 					RTE_ETH_RX_OFFLOAD_UDP_CKSUM;
 		pi->rx_csum = true;
 	}
+	if ((info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_IPV4_CKSUM) &&
+	    (info.tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM)) {
+		conf.txmode.offloads |= RTE_ETH_TX_OFFLOAD_IPV4_CKSUM |
+					RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+		pi->tx_csum = true;
+	}
 	pi->rx_intr = false;
 	if (c->idle == DP_IDLE_INTERRUPT)
 		conf.intr_conf.rxq = 1;
@@ -252,12 +258,13 @@ dp_port_start(const struct dp_config *c, struct dp_port_info *pi)
 	}
 	DP_LOG(NOTICE,
 	       "port %u (%s) %02x:%02x:%02x:%02x:%02x:%02x link %s %u Mbps, "
-	       "rx %u / tx %u descriptors, rx checksum offload %s, pool %u "
+	       "rx %u / tx %u descriptors, checksum offload rx %s tx %s, pool %u "
 	       "mbufs",
 	       port, info.driver_name, pi->mac[0], pi->mac[1], pi->mac[2],
 	       pi->mac[3], pi->mac[4], pi->mac[5],
 	       link.link_status ? "up" : "DOWN", link.link_speed, nb_rxd,
-	       nb_txd, pi->rx_csum ? "on" : "off", dp_pool_size(c));
+	       nb_txd, pi->rx_csum ? "on" : "off", pi->tx_csum ? "on" : "off",
+	       dp_pool_size(c));
 	return 0;
 }
 

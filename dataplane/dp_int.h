@@ -48,6 +48,7 @@ struct dp_port_info {
 	uint8_t mac[6];
 	struct rte_mempool *pool;
 	bool rx_csum; /* rx IPv4/UDP checksum offload enabled */
+	bool tx_csum; /* tx IPv4/UDP checksum offload enabled */
 	bool rx_intr; /* rx queue interrupts configured */
 };
 

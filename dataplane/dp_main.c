@@ -393,11 +393,24 @@ udp_frame(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t dst_ip,
 	a.dst_port = dst_port;
 	a.payload_len = payload_len;
 	a.ip_id = lc->ip_id++;
-	a.ip_csum = true;
-	a.udp_csum = true;
+	a.ip_csum = !g.port.tx_csum;
+	a.udp_csum = !g.port.tx_csum;
 	dp_build_udp_hdrs(p, &a);
 	m->l2_len = DP_ETH_HLEN;
 	m->l3_len = DP_IPV4_HLEN;
+	m->ol_flags = 0;
+	if (g.port.tx_csum) {
+		/* The NIC fills both sums; the UDP field holds the
+		 * pseudo-header sum (DPDK's convention). */
+		uint16_t ph = (uint16_t)~dp_csum_fold(
+			dp_csum_pseudo(a.src_ip, a.dst_ip, DP_IPPROTO_UDP,
+				       (uint16_t)(DP_UDP_HLEN + payload_len)));
+
+		p[DP_ETH_HLEN + DP_IPV4_HLEN + 6] = (uint8_t)(ph >> 8);
+		p[DP_ETH_HLEN + DP_IPV4_HLEN + 7] = (uint8_t)ph;
+		m->ol_flags = RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_IP_CKSUM |
+			      RTE_MBUF_F_TX_UDP_CKSUM;
+	}
 	/* Pad runts so every PMD sends a legal frame. */
 	if (rte_pktmbuf_pkt_len(m) < DP_ETH_MIN_FRAME) {
 		uint16_t pad =
