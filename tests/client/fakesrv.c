@@ -60,6 +60,7 @@ struct fakesrv {
 	volatile int drop_replies;
 	volatile int max_timeout;
 	volatile bool expire;
+	volatile bool forget;
 
 	struct proto_chan ch;
 	void *chmem;
@@ -595,6 +596,11 @@ run(void *arg)
 
 		poll(&p, 1, 1);
 		fs->now = now_ns();
+		if (fs->forget) {
+			/* like a restart that kept the session table */
+			fs->chan_up = false;
+			fs->forget = false;
+		}
 		if (fs->expire) {
 			pthread_mutex_lock(&fs->sh->mu);
 			for (int i = 0; i < MAXSESS; i++)
@@ -618,9 +624,18 @@ run(void *arg)
 			}
 			if (h.kind == PROTO_K_PING)
 				fs->pings++;
-			if (fs->chan_up)
+			if (fs->chan_up) {
 				proto_chan_input(&fs->ch, buf, (size_t)n,
 						 fs->now);
+			} else {
+				/* no state for this connection */
+				uint8_t c[PROTO_DGRAM_HDR_LEN];
+				int cl = proto_chan_stateless_close_dgram(
+					c, sizeof(c), h.session_id);
+
+				sendto(fs->fd, c, (size_t)cl, 0,
+				       (struct sockaddr *)&from, sizeof(from));
+			}
 		}
 		if (fs->chan_up && !fs->mute)
 			proto_chan_timer(&fs->ch, fs->now);
@@ -712,6 +727,14 @@ fakesrv_expire_sessions(struct fakesrv *fs)
 	/* done by the server thread; wait until it is (bounded) */
 	fs->expire = true;
 	for (int i = 0; i < 5000 && fs->expire; i++)
+		usleep(1000);
+}
+
+void
+fakesrv_forget_connection(struct fakesrv *fs)
+{
+	fs->forget = true;
+	for (int i = 0; i < 5000 && fs->forget; i++)
 		usleep(1000);
 }
 

@@ -33,6 +33,8 @@ void fakesrv_drop_replies(struct fakesrv *fs, int n); /* drop next n REPLY
 void fakesrv_set_mute(struct fakesrv *fs, bool mute); /* ignore all input */
 void fakesrv_set_max_timeout(struct fakesrv *fs, int ms);
 void fakesrv_expire_sessions(struct fakesrv *fs); /* forget all sessions */
+/* forget the connection, keep the sessions; answer stateless CLOSE */
+void fakesrv_forget_connection(struct fakesrv *fs);
 
 /* Counters (read at any time). */
 uint64_t fakesrv_pings(const struct fakesrv *fs);

@@ -304,6 +304,26 @@ test_expired_session_reported(void **state)
 }
 
 static void
+test_stateless_close_triggers_reattach(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	int64_t sid = dpzk_client_id(zh)->session_id;
+	uint64_t t0;
+
+	(void)state;
+	fakesrv_forget_connection(fs);
+	t0 = dpzk_now();
+	assert_int_equal(dpzk_exists(zh, "/", 0, NULL), DPZK_ZOK);
+	/* at once, not after a liveness timeout */
+	assert_true(dpzk_now() - t0 < 1000000000ull);
+	assert_int_equal(fakesrv_connects(fs), 2);
+	assert_int_equal(dpzk_client_id(zh)->session_id, sid);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
 test_failover_keeps_session_and_retries(void **state)
 {
 	struct fakesrv_shared *sh = fakesrv_shared_new();
@@ -638,6 +658,7 @@ main(void)
 		cmocka_unit_test(test_big_reply_reassembled),
 		cmocka_unit_test(test_idle_session_pings),
 		cmocka_unit_test(test_expired_session_reported),
+		cmocka_unit_test(test_stateless_close_triggers_reattach),
 		cmocka_unit_test(test_failover_keeps_session_and_retries),
 		cmocka_unit_test(test_recursive_watch_sees_descendants),
 		cmocka_unit_test(test_persistent_watch_stays_armed),
