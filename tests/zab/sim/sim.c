@@ -1285,13 +1285,25 @@ chaos_step(void)
 
 	if (!W.chaos)
 		return;
-	if (r < 14) {
+	if (r < 12) {
 		i = (int)(rnd() % (uint64_t)W.n);
 		if (W.nodes[i].up) {
 			node_crash(i);
 			at(now + rnd_range(20 * MS, 1500 * MS), EV_RESTART, i,
 			   0, 0, NULL);
 		}
+	} else if (r < 18) {
+		/* correlated failure (a rack's power): a majority at once,
+		 * losing whatever their disks had not made durable */
+		int k = 0;
+
+		for (i = 0; i < W.n; i++)
+			if (W.nodes[i].up && (k < W.n / 2 + 1) && chance(0.7)) {
+				node_crash(i);
+				k++;
+				at(now + rnd_range(20 * MS, 800 * MS),
+				   EV_RESTART, i, 0, 0, NULL);
+			}
 	} else if (r < 26) {
 		heal_partitions();
 		W.n_parts++;
