@@ -279,7 +279,7 @@ read_one(struct tree *t, const struct tree_client *c,
 		node_stat(n, &r->stat);
 		if (q->type == PROTO_OP_GETDATA) {
 			r->data.p = n->data;
-			r->data.len = n->data_len;
+			r->data.len = n->data_null ? -1 : n->data_len;
 		} else {
 			rc = children_vec(n, &r->children, s);
 			if (rc != 0)

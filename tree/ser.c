@@ -254,7 +254,8 @@ emit_node(struct tree_ser *s, const struct tnode *n)
 	if (alen > 0)
 		out(s, n->acl->key, alen);
 	uint8_t d[4];
-	be32(d, (uint32_t)n->data_len);
+	/* null data is length -1, as jute writes it */
+	be32(d, n->data_null ? UINT32_MAX : (uint32_t)n->data_len);
 	out(s, d, 4);
 	if (n->data_len > 0)
 		out(s, n->data, (size_t)n->data_len);
@@ -535,6 +536,9 @@ load_node(struct tree_load *ld, const uint8_t *p, size_t len)
 	if (72 + alen + 4 > len - 4 - pl)
 		return -EBADMSG;
 	size_t dlen = rd32(ap + alen);
+	bool dnull = dlen == UINT32_MAX;
+	if (dnull)
+		dlen = 0;
 	const uint8_t *dp = ap + alen + 4;
 	if (4 + pl + 72 + alen + 4 + dlen != len || dlen > PROTO_JUTE_MAXBUFFER)
 		return -EBADMSG;
@@ -553,7 +557,7 @@ load_node(struct tree_load *ld, const uint8_t *p, size_t len)
 			acl_unref(t, acl);
 			return -EBADMSG;
 		}
-		if (node_set_data(t, n, dp, (int32_t)dlen) != 0) {
+		if (node_set_data(t, n, dp, dnull ? -1 : (int32_t)dlen) != 0) {
 			acl_unref(t, acl);
 			return -ENOMEM;
 		}
@@ -566,8 +570,9 @@ load_node(struct tree_load *ld, const uint8_t *p, size_t len)
 			acl_unref(t, acl);
 			return -EBADMSG;
 		}
-		n = node_insert(t, par, path, pl, dp, (int32_t)dlen, acl, v[6],
-				v[0], v[2]);
+		n = node_insert(t, par, path, pl, dp,
+				dnull ? -1 : (int32_t)dlen, acl, v[6], v[0],
+				v[2]);
 		acl_unref(t, acl);
 		if (n == NULL)
 			return -ENOMEM;

@@ -128,6 +128,7 @@ node_insert(struct tree *t, struct tnode *parent, const char *path, size_t len,
 		memcpy(n->data, data, (size_t)dlen);
 	}
 	n->data_len = dlen < 0 ? 0 : dlen;
+	n->data_null = dlen < 0;
 	memcpy(n->path, path, len);
 	n->path[len] = 0;
 	n->h.klen = (uint32_t)len;
@@ -213,6 +214,7 @@ int
 node_set_data(struct tree *t, struct tnode *n, const uint8_t *data,
 	      int32_t dlen)
 {
+	n->data_null = dlen < 0;
 	if (dlen < 0)
 		dlen = 0;
 	uint8_t *nd = NULL;

@@ -161,6 +161,7 @@ struct tnode {
 	int64_t owner; /* stored ephemeralOwner */
 	int32_t version, cversion, aversion;
 	uint32_t ndesc; /* descendants, for getAllChildrenNumber */
+	bool data_null; /* data is null (jute -1), not empty */
 	char path[];
 };
 
