@@ -26,7 +26,8 @@
 #                   mix50,mix0,get-open,get-4k,set-4k,get-64k,lock,
 #                   election,watch,session
 #   --data-dir      data of every server (same filesystem for all), default
-#                   /var/tmp/dpzk-bench
+#                   /var/tmp/dpzk-bench; left for inspection (server logs
+#                   are there), wiped at the next run
 #   --out           reports, CSVs and PNGs (default /tmp/dpzk-bench-compare)
 #
 # Needs root (packages, network namespaces, DPDK); re-runs itself with sudo.
@@ -60,7 +61,7 @@ while [ $# -gt 0 ]; do
 	--data-dir) data=$2; shift ;;
 	--build) build=$2; shift ;;
 	--no-ensemble) ensemble=0 ;;
-	-h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
 	*) echo "bench-compare: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
