@@ -89,7 +89,7 @@ start_server() {
 # attach RUN I TIMEOUT: wait for tap dpzkt<i>, put it on the bridge, wait
 # for the server to answer ping.
 attach() {
-	local run=$1 i=$2 timeout=$3 ns pid ip t
+	local run=$1 i=$2 timeout=$3 ns pid ip t mac
 	ns=$(cat "$run/ns")
 	pid=$(cat "$run/pid.$i")
 	ip=$(server_ip "$i")
@@ -105,12 +105,18 @@ attach() {
 		die "server $i: tap dpzkt$i did not appear in ${timeout}s"
 	# The tap's kernel side starts with the DPDK port's MAC; a bridge
 	# port's own MAC is delivered to the host, so give it another one.
-	ip -n "$ns" link set "dpzkt$i" address "02:00:c6:12:01:$(printf %02x "$i")" ||
+	mac="02:00:c6:12:01:$(printf %02x "$i")"
+	ip -n "$ns" link set "dpzkt$i" address "$mac" ||
 		die "cannot set the MAC of dpzkt$i"
 	ip -n "$ns" link set "dpzkt$i" master "$BR" up ||
 		die "cannot attach dpzkt$i to $BR"
 	for ((t = 0; t < timeout; t++)); do
 		if ip netns exec "$ns" ping -c 1 -W 1 -q "$ip" >/dev/null 2>&1; then
+			# The PMD may have set the kernel side's MAC again while
+			# starting the port; it is done once the server answers.
+			ip -n "$ns" link set "dpzkt$i" address "$mac"
+			ip -n "$ns" link show "dpzkt$i" | grep -q "link/ether $mac " ||
+				die "server $i: cannot keep the MAC of dpzkt$i"
 			say "server $i ($ip) answers (pid $pid)"
 			return 0
 		fi
