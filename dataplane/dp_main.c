@@ -454,8 +454,7 @@ dp_udp_send(struct dp_lcore *lc, uint32_t dst_ip, uint16_t dst_port,
 		p += iov[i].len;
 	}
 	udp_frame(lc, m, dst_ip, dst_port, src_port, (uint16_t)total);
-	return route_and_send(lc, m, dst_ip) == -EHOSTUNREACH ? -EHOSTUNREACH
-							      : 0;
+	return route_and_send(lc, m, dst_ip);
 }
 
 int
@@ -486,8 +485,7 @@ dp_udp_send_mbuf(struct dp_lcore *lc, uint32_t dst_ip, uint16_t dst_port,
 		return -ENOSPC;
 	}
 	udp_frame(lc, m, dst_ip, dst_port, src_port, (uint16_t)len);
-	return route_and_send(lc, m, dst_ip) == -EHOSTUNREACH ? -EHOSTUNREACH
-							      : 0;
+	return route_and_send(lc, m, dst_ip);
 }
 
 /* ------------------------------------------------------------------ */
