@@ -84,7 +84,9 @@ state_name(int state)
 	}
 }
 
+#ifdef HAVE_LIBEDIT
 static bool at_prompt; /* the line editor is showing a prompt */
+#endif
 
 static void
 watcher(struct dpzk_handle *h, int type, int state, const char *path, void *ctx)
