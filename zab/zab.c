@@ -676,8 +676,9 @@ learner_truncate(struct zab *z, uint64_t zxid)
 	zab_hist_truncate(&z->hist, zxid);
 	if (z->persisted > zxid)
 		z->persisted = zxid;
-	if (z->durable > zxid)
-		z->durable = zxid;
+	/* the barrier waits for every append issued before it, and their
+	 * durability is never reported afterwards: count it now */
+	z->durable = z->persisted;
 	if (z->commit > zxid)
 		z->commit = zxid;
 	if (z->barrier == ZAB_LOG_TRUNCATE) {

@@ -42,9 +42,11 @@
  *
  * Threads: one struct zab is owned by one thread at a time; nothing is
  * shared and there is no global state.  In dpzk-server the zab lcore owns
- * it during broadcast and drives the same object for election and sync by
- * forwarding those messages' effects through rings to the mgmt thread
- * (DESIGN.md §6); docs/ZAB.md §Threads says which outputs go where.
+ * it and processes every Ready whose work cannot block (appends, commits,
+ * messages: all of broadcast); a Ready with hard state, a TRUNCATE or
+ * SNAPSHOT barrier or a SNAP message is handed to the mgmt thread, and the
+ * lcore calls nothing on the object until mgmt is done and it has called
+ * zab_advance().  docs/ZAB.md §Threads.
  *
  * zxid = epoch << 32 | counter.
  */
@@ -273,7 +275,9 @@ int zab_step(struct zab *z, const struct zab_msg *m);
 int zab_tick(struct zab *z);
 /* The log is durable up to zxid (in log order; see the Ready contract). */
 int zab_durable(struct zab *z, uint64_t zxid);
-/* The FIFO link to peer broke: messages in flight on it were lost. */
+/* The FIFO link to peer broke: messages in flight on it were lost.  Must
+ * be reported before any message of the link's next connection is
+ * stepped. */
 int zab_link_down(struct zab *z, uint32_t peer);
 
 /* Leader: propose a txn; on success *zxid is the zxid assigned (the caller
