@@ -21,6 +21,7 @@
 
 #include "zab/zab.h"
 #include "zab/zab_priv.h"
+#include "sim/lincheck.h"
 
 /* ------------------------------------------------------------------ */
 /* building blocks                                                     */
@@ -757,6 +758,60 @@ load_restores_the_log_tail(void **state)
 	zab_free(z);
 }
 
+/* ------------------------------------------------------------------ */
+/* the simulator's linearizability checker                             */
+/* ------------------------------------------------------------------ */
+
+#define W_(c, r, v)                                                            \
+	{                                                                      \
+		(c), (r), 1, (v)                                               \
+	}
+#define R_(c, r, v)                                                            \
+	{                                                                      \
+		(c), (r), 0, (v)                                               \
+	}
+
+static void
+lincheck_accepts_linearizable_histories(void **state)
+{
+	const struct lin_op seq[] = {W_(0, 10, 1), R_(20, 30, 1), W_(40, 50, 2),
+				     R_(60, 70, 2)};
+	/* concurrent write: the read may see either value */
+	const struct lin_op conc[] = {W_(0, 100, 1), R_(10, 20, 0),
+				      R_(30, 40, 1), R_(110, 120, 1)};
+	/* a write that never returned may take effect late, or never */
+	const struct lin_op pend[] = {W_(0, 10, 1), W_(20, LIN_PENDING, 2),
+				      R_(30, 40, 1), R_(50, 60, 2)};
+	const struct lin_op never[] = {W_(0, LIN_PENDING, 5), R_(30, 40, 0)};
+
+	(void)state;
+	assert_int_equal(lin_check_register(seq, 4, 0), LIN_OK);
+	assert_int_equal(lin_check_register(conc, 4, 0), LIN_OK);
+	assert_int_equal(lin_check_register(pend, 4, 0), LIN_OK);
+	assert_int_equal(lin_check_register(never, 2, 0), LIN_OK);
+}
+
+static void
+lincheck_rejects_stale_and_flapping_reads(void **state)
+{
+	/* a read after a completed write sees the old value */
+	const struct lin_op stale[] = {W_(0, 10, 1), R_(20, 30, 0)};
+	/* once a concurrent write was seen, a later read cannot miss it */
+	const struct lin_op flap[] = {W_(0, 100, 1), R_(10, 20, 1),
+				      R_(30, 40, 0)};
+	/* a value nobody wrote */
+	const struct lin_op ghost[] = {W_(0, 10, 1), R_(20, 30, 7)};
+	/* two writes in real-time order observed reversed */
+	const struct lin_op order[] = {W_(0, 10, 1), W_(20, 30, 2),
+				       R_(40, 50, 1)};
+
+	(void)state;
+	assert_int_equal(lin_check_register(stale, 2, 0), LIN_VIOLATION);
+	assert_int_equal(lin_check_register(flap, 3, 0), LIN_VIOLATION);
+	assert_int_equal(lin_check_register(ghost, 2, 0), LIN_VIOLATION);
+	assert_int_equal(lin_check_register(order, 3, 0), LIN_VIOLATION);
+}
+
 int
 main(void)
 {
@@ -787,6 +842,8 @@ main(void)
 		cmocka_unit_test(observer_learns_commits_but_never_counts),
 		cmocka_unit_test(config_without_self_is_rejected),
 		cmocka_unit_test(load_restores_the_log_tail),
+		cmocka_unit_test(lincheck_accepts_linearizable_histories),
+		cmocka_unit_test(lincheck_rejects_stale_and_flapping_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
