@@ -35,10 +35,19 @@ struct fnode {
 	bool watched; /* one data watch (single client) */
 };
 
+#define REPLY_CACHE 16
+
+/* A session, with its last replies by xid: a request retried with the
+ * same xid (after a reconnect, maybe to another server) gets its first
+ * result again instead of being applied twice (PROTOCOL-channel §2.6). */
 struct fsess {
 	int64_t id;
 	uint8_t passwd[16];
 	bool live;
+	int32_t xid[REPLY_CACHE];
+	uint8_t *rep[REPLY_CACHE];
+	size_t replen[REPLY_CACHE];
+	int next;
 };
 
 struct fakesrv_shared {
@@ -58,6 +67,7 @@ struct fakesrv {
 	volatile bool stop;
 	volatile bool mute;
 	volatile int drop_replies;
+	volatile bool blackhole_replies;
 	volatile int max_timeout;
 	volatile bool expire;
 	volatile bool forget;
@@ -114,6 +124,9 @@ fakesrv_shared_free(struct fakesrv_shared *sh)
 		free(sh->nodes[i].path);
 		free(sh->nodes[i].data);
 	}
+	for (int i = 0; i < MAXSESS; i++)
+		for (int k = 0; k < REPLY_CACHE; k++)
+			free(sh->sess[i].rep[k]);
 	pthread_mutex_destroy(&sh->mu);
 	free(sh);
 }
@@ -138,10 +151,13 @@ emit(void *ctx, const void *d, size_t len)
 	struct proto_dgram_hdr h;
 
 	if (proto_dgram_hdr_decode(d, len, &h) == 0 &&
-	    h.kind == PROTO_K_REPLY && !(h.flags & PROTO_F_RETRANSMIT) &&
-	    fs->drop_replies > 0) {
-		fs->drop_replies--;
-		return 0; /* "sent", lost on the way */
+	    h.kind == PROTO_K_REPLY) {
+		if (fs->blackhole_replies)
+			return 0;
+		if (!(h.flags & PROTO_F_RETRANSMIT) && fs->drop_replies > 0) {
+			fs->drop_replies--;
+			return 0; /* "sent", lost on the way */
+		}
 	}
 	if (sendto(fs->fd, d, len, 0, (struct sockaddr *)&fs->peer,
 		   sizeof(fs->peer)) < 0)
@@ -160,19 +176,62 @@ stat_of(const struct fnode *n, struct proto_stat *s)
 	s->data_length = n->len < 0 ? 0 : n->len;
 }
 
+static struct fsess *
+cur_sess(struct fakesrv *fs)
+{
+	for (int i = 0; i < MAXSESS; i++)
+		if (fs->sh->sess[i].live && fs->sh->sess[i].id == fs->sid)
+			return &fs->sh->sess[i];
+	return NULL;
+}
+
+/* Called with sh->mu held. */
+static bool
+resend_cached(struct fakesrv *fs, int32_t xid)
+{
+	struct fsess *ss = cur_sess(fs);
+
+	if (ss == NULL || xid <= 0)
+		return false;
+	for (int i = 0; i < REPLY_CACHE; i++) {
+		if (ss->rep[i] && ss->xid[i] == xid) {
+			proto_chan_send(&fs->ch, PROTO_K_REPLY, ss->rep[i],
+					ss->replen[i], fs->now);
+			return true;
+		}
+	}
+	return false;
+}
+
 static void
 send_msg(struct fakesrv *fs, uint8_t kind, int32_t xid, int32_t err,
 	 const struct proto_response *a)
 {
 	struct proto_wbuf w;
 	struct proto_reply_hdr rh = {xid, fs->sh->zxid, err};
+	struct fsess *ss;
 
 	proto_wbuf_init(&w, fs->out, PROTO_CHAN_MAX_MSG);
 	proto_reply_hdr_encode(&w, &rh);
 	if (err == 0 && a)
 		proto_response_encode(&w, a);
-	if (w.err == 0)
-		proto_chan_send(&fs->ch, kind, fs->out, w.len, fs->now);
+	if (w.err != 0)
+		return;
+	proto_chan_send(&fs->ch, kind, fs->out, w.len, fs->now);
+	pthread_mutex_lock(&fs->sh->mu);
+	ss = cur_sess(fs);
+	if (ss && kind == PROTO_K_REPLY && xid > 0) {
+		int k = ss->next++ % REPLY_CACHE;
+
+		free(ss->rep[k]);
+		ss->rep[k] = malloc(w.len);
+		if (ss->rep[k]) {
+			memcpy(ss->rep[k], fs->out, w.len);
+			ss->replen[k] = w.len;
+			ss->xid[k] = xid;
+		}
+	}
+	pthread_mutex_unlock(&fs->sh->mu);
 }
 
 static void
@@ -380,6 +439,10 @@ deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 	if (h.type + 16 >= 0 && h.type + 16 < 128)
 		fs->ops[h.type + 16]++;
 	pthread_mutex_lock(&sh->mu);
+	if (resend_cached(fs, h.xid)) {
+		pthread_mutex_unlock(&sh->mu);
+		return;
+	}
 	n = q.path.p ? node_find(sh, q.path) : NULL;
 	switch (h.type) {
 	case PROTO_OP_CREATE:
@@ -707,6 +770,12 @@ void
 fakesrv_drop_replies(struct fakesrv *fs, int n)
 {
 	fs->drop_replies = n;
+}
+
+void
+fakesrv_blackhole_replies(struct fakesrv *fs, bool on)
+{
+	fs->blackhole_replies = on;
 }
 
 void

@@ -31,6 +31,8 @@ void fakesrv_drop_replies(struct fakesrv *fs, int n); /* drop next n REPLY
 							 datagrams (first
 							 transmission) */
 void fakesrv_set_mute(struct fakesrv *fs, bool mute); /* ignore all input */
+void fakesrv_blackhole_replies(struct fakesrv *fs, bool on); /* lose every
+								 REPLY */
 void fakesrv_set_max_timeout(struct fakesrv *fs, int ms);
 void fakesrv_expire_sessions(struct fakesrv *fs); /* forget all sessions */
 /* forget the connection, keep the sessions; answer stateless CLOSE */
