@@ -130,6 +130,10 @@ bench_msg(char *buf, size_t len, const char *fmt, ...)
 void
 bench_count_error(struct bench_client *c)
 {
+	/* a recipe step that could not be sent because the run is closing
+	 * its sessions is not an error of the target */
+	if (bench_stopping(c->run))
+		return;
 	atomic_fetch_add_explicit(&c->errors, 1, memory_order_relaxed);
 	atomic_fetch_add_explicit(&c->run->err_codes[0], 1,
 				  memory_order_relaxed);

@@ -176,10 +176,11 @@ run mix-50-50 3 -w mix --read-pct 50 -C 2 -z 200
 run mix-0-100 3 -w mix --read-pct 0 -C 2 -z 200
 run get-open-loop 1 -w get -C 2 -D 16 -r 300 -z 200
 run get-64k 1 -w get -C 1 -z 20 -s 65536
-run lock 2 -w lock -C 3
-run election 1 -w election -C 3
-run watch 2 -w watch -C 4
-run session 2 -w session -C 2
+# recipes: rounds take longer, give them time on a busy machine
+run lock 2 -w lock -C 3 -d 2
+run election 1 -w election -C 3 -d 3
+run watch 2 -w watch -C 4 -d 2
+run session 2 -w session -C 2 -d 2
 if [ "$mode" = zk ]; then
 	run udp-echo 1 -w udp-echo -c self
 	run dsync-write 1 -w dsync-write --dir "$tmp"
