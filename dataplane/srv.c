@@ -1492,10 +1492,21 @@ on_udp(struct dp_lcore *lc, void *arg, const struct dp_udp_meta *m,
 			send_unknown(m, &h);
 		return;
 	}
-	if (proto_chan_input(&s->ch, payload, len, now_ns()) == 0)
-		s->last_rx_us = dp_now_us();
-	else if (proto_chan_stats(&s->ch)->drop[PROTO_CHAN_DROP_BAD_MAC])
-		S.st.drop_bad_mac = S.st.drop_bad_mac; /* counted per chan */
+	{
+		/* count the channel's drops (bad MACs of forged datagrams,
+		 * bad fragments, ...) in the server's counters */
+		const struct proto_chan_stats *cs = proto_chan_stats(&s->ch);
+		uint64_t before[PROTO_CHAN_DROP_MAX];
+
+		memcpy(before, cs->drop, sizeof(before));
+		if (proto_chan_input(&s->ch, payload, len, now_ns()) == 0)
+			s->last_rx_us = dp_now_us();
+		cs = proto_chan_stats(&s->ch);
+		for (int i = 0; i < PROTO_CHAN_DROP_MAX && i < 16; i++)
+			S.st.chan_drop[i] += cs->drop[i] - before[i];
+		S.st.drop_bad_mac += cs->drop[PROTO_CHAN_DROP_BAD_MAC] -
+				     before[PROTO_CHAN_DROP_BAD_MAC];
+	}
 	sess_backlog_drain(s);
 }
 
@@ -1906,6 +1917,12 @@ tel_server(const char *cmd, const char *params, struct rte_tel_data *d)
 	U(lat_p999_ns);
 	U(lat_max_ns);
 #undef U
+	for (int i = 0; i < PROTO_CHAN_DROP_MAX && i < 16; i++) {
+		char k[64];
+
+		snprintf(k, sizeof(k), "chan_drop_%s", proto_chan_drop_name(i));
+		rte_tel_data_add_dict_u64(d, k, s.chan_drop[i]);
+	}
 	rte_tel_data_add_dict_u64(d, "last_zxid", (uint64_t)s.last_zxid);
 	rte_tel_data_add_dict_string(d, "arena", s.arena);
 	rte_tel_data_add_dict_string(d, "durability", s.durability);

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "mgmt/mgmt.h"
+#include "proto/proto.h"
 
 struct out {
 	char *p;
@@ -155,6 +156,9 @@ mgmt_format_4lw(const char *word, const struct srv_stats *s,
 		    s->drop_unknown_session);
 		put(&o, "zk_dpzk_drop_session_limit\t%" PRIu64 "\n",
 		    s->drop_session_limit);
+		for (int i = 0; i < PROTO_CHAN_DROP_MAX && i < 16; i++)
+			put(&o, "zk_dpzk_chan_drop_%s\t%" PRIu64 "\n",
+			    proto_chan_drop_name(i), s->chan_drop[i]);
 		put(&o, "zk_dpzk_snapshots\t%" PRIu64 "\n", s->snapshots);
 		put(&o, "zk_dpzk_log_errors\t%" PRIu64 "\n", s->log_errors);
 		put(&o, "zk_dpzk_durability\t%s\n", s->durability);
