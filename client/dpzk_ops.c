@@ -207,6 +207,24 @@ path_ok(const char *path)
 	return true;
 }
 
+/* As ZooKeeper's clients (isValidPath(path, mode)): a sequential create
+ * may name "/parent/", the server appends the sequence number. */
+static bool
+create_path_ok(const char *path, int mode)
+{
+	size_t n;
+
+	if (path == NULL)
+		return false;
+	n = strlen(path);
+	if ((mode == DPZK_PERSISTENT_SEQUENTIAL ||
+	     mode == DPZK_EPHEMERAL_SEQUENTIAL || mode == 6) &&
+	    n > 1 && path[n - 1] == '/' && path[0] == '/' &&
+	    strstr(path, "//") == NULL)
+		return true;
+	return path_ok(path);
+}
+
 /* ------------------------------------------------------------------ */
 /* Encoding and completing                                             */
 /* ------------------------------------------------------------------ */
@@ -305,20 +323,42 @@ conv_acl(struct dpzk_acl_vector *d, const struct proto_acl_vec *v)
 	return 0;
 }
 
+/* Replaces a malloc'd server path by the client's view of it. */
+static char *
+unchroot(const struct dpzk_handle *zh, char *sp)
+{
+	const char *cp;
+	char *r;
+
+	if (sp == NULL || zh->chroot == NULL)
+		return sp;
+	cp = dpzk_client_path(zh, sp);
+	if (cp == NULL)
+		return sp;
+	r = strdup(cp);
+	if (r == NULL)
+		return sp;
+	free(sp);
+	return r;
+}
+
 static int
-convert(struct conv *c, struct dpzk_result *res, const struct proto_response *a,
-	int rc)
+convert(const struct dpzk_handle *zh, struct conv *c, struct dpzk_result *res,
+	const struct proto_response *a, int rc)
 {
 	res->stat = &c->stat;
 	stat_from(&c->stat, &a->stat);
 	if (a->path.len >= 0 && a->path.p) {
-		c->path = vdup(a->path);
+		c->path = unchroot(zh, vdup(a->path));
 		res->path = c->path;
 	}
 	res->data = a->data.len >= 0 ? (const char *)a->data.p : NULL;
 	res->data_len = a->data.len;
 	if (a->children.n > 0 && conv_strings(&c->strings, &a->children))
 		return DPZK_ZSYSTEMERROR;
+	if (a->type == PROTO_OP_GETEPHEMERALS) /* full paths */
+		for (int32_t i = 0; i < c->strings.count; i++)
+			c->strings.data[i] = unchroot(zh, c->strings.data[i]);
 	res->strings = &c->strings;
 	if (a->acl.n > 0 && conv_acl(&c->acl, &a->acl))
 		return DPZK_ZSYSTEMERROR;
@@ -356,8 +396,9 @@ convert(struct conv *c, struct dpzk_result *res, const struct proto_response *a,
 				rc = o->err;
 			o->valuelen = -1;
 			if (m->path.len >= 0 && m->path.p) {
-				o->value = vdup(m->path);
-				o->valuelen = m->path.len;
+				o->value = unchroot(zh, vdup(m->path));
+				o->valuelen =
+					o->value ? (int)strlen(o->value) : -1;
 			} else if (m->type == PROTO_OP_GETDATA &&
 				   m->data.len >= 0) {
 				o->value = vdup(m->data);
@@ -384,7 +425,6 @@ dpzk_complete(struct dpzk_handle *zh, struct dpzk_pending *p, int rc,
 	struct dpzk_result res;
 	struct conv c;
 
-	(void)zh;
 	memset(&res, 0, sizeof(res));
 	memset(&c, 0, sizeof(c));
 	res.op = p->op;
@@ -407,7 +447,7 @@ dpzk_complete(struct dpzk_handle *zh, struct dpzk_pending *p, int rc,
 			if (proto_response_decode(&r, p->op, &a, &s) != 0)
 				rc = DPZK_ZMARSHALLINGERROR;
 			else
-				rc = convert(&c, &res, &a, rc);
+				rc = convert(zh, &c, &res, &a, rc);
 		}
 	}
 	if (p->cb)
@@ -439,7 +479,21 @@ submit(struct dpzk_handle *zh, const struct proto_request *q, const char *path,
 	p->wctx = wctx;
 	p->cb = cb;
 	p->cbdata = data;
-	rc = dpzk_encode_request(p, q);
+	if (zh->chroot && q->path.p && q->path.len >= 0) {
+		struct proto_request qc = *q;
+		char *sp = dpzk_server_path(zh, (const char *)q->path.p,
+					    (size_t)q->path.len);
+
+		if (sp == NULL) {
+			dpzk_pending_free(p);
+			return DPZK_ZSYSTEMERROR;
+		}
+		qc.path = cview(sp);
+		rc = dpzk_encode_request(p, &qc);
+		free(sp);
+	} else {
+		rc = dpzk_encode_request(p, q);
+	}
 	if (rc != DPZK_ZOK) {
 		dpzk_pending_free(p);
 		return rc;
@@ -494,7 +548,7 @@ dpzk_acreate(struct dpzk_handle *zh, const char *path, const char *value,
 	struct proto_acl *tmp;
 	int rc;
 
-	if (!path_ok(path) || mode < 0 || mode > 6 ||
+	if (!create_path_ok(path, mode) || mode < 0 || mode > 6 ||
 	    (value == NULL && valuelen > 0))
 		return DPZK_ZBADARGUMENTS;
 	memset(&q, 0, sizeof(q));
@@ -909,15 +963,18 @@ multi_submit(struct dpzk_handle *zh, int32_t type, int count,
 	struct proto_request q = {.type = type};
 	struct proto_request *sub;
 	struct proto_acl **tmps;
+	char **paths;
 	int rc = DPZK_ZOK;
 
 	if (count < 0 || (count > 0 && ops == NULL))
 		return DPZK_ZBADARGUMENTS;
 	sub = calloc((size_t)count + 1, sizeof(*sub));
 	tmps = calloc((size_t)count + 1, sizeof(*tmps));
-	if (sub == NULL || tmps == NULL) {
+	paths = calloc((size_t)count + 1, sizeof(*paths));
+	if (sub == NULL || tmps == NULL || paths == NULL) {
 		free(sub);
 		free(tmps);
+		free(paths);
 		return DPZK_ZSYSTEMERROR;
 	}
 	for (int i = 0; i < count && rc == DPZK_ZOK; i++) {
@@ -929,6 +986,15 @@ multi_submit(struct dpzk_handle *zh, int32_t type, int count,
 		}
 		sub[i].type = o->type;
 		sub[i].path = cview(o->path);
+		if (zh && zh->chroot) {
+			paths[i] =
+				dpzk_server_path(zh, o->path, strlen(o->path));
+			if (paths[i] == NULL) {
+				rc = DPZK_ZSYSTEMERROR;
+				break;
+			}
+			sub[i].path = cview(paths[i]);
+		}
 		sub[i].data = bview(o->data, o->datalen);
 		sub[i].version = o->version;
 		sub[i].flags = o->mode;
@@ -949,9 +1015,12 @@ multi_submit(struct dpzk_handle *zh, int32_t type, int count,
 		rc = submit(zh, &q, NULL, DPZK_W_NONE, NULL, NULL, completion,
 			    data);
 	}
-	for (int i = 0; i < count; i++)
+	for (int i = 0; i < count; i++) {
 		free(tmps[i]);
+		free(paths[i]);
+	}
 	free(tmps);
+	free(paths);
 	free(sub);
 	return rc;
 }
