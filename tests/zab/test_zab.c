@@ -759,6 +759,178 @@ load_restores_the_log_tail(void **state)
 }
 
 /* ------------------------------------------------------------------ */
+/* one node driven message by message                                  */
+/* ------------------------------------------------------------------ */
+
+static struct zab_msg sent[256];
+static size_t nsent;
+
+static void
+one_drain(struct zab *z)
+{
+	struct zab_ready rd;
+	size_t k;
+
+	while (zab_ready(z, &rd)) {
+		for (k = 0; k < rd.n_msgs && nsent < 256; k++)
+			sent[nsent++] = rd.msgs[k];
+		zab_advance(z);
+	}
+}
+
+static const struct zab_msg *
+one_find(uint8_t type)
+{
+	size_t k;
+
+	for (k = 0; k < nsent; k++)
+		if (sent[k].type == type)
+			return &sent[k];
+	return NULL;
+}
+
+static void
+one_step(struct zab *z, struct zab_msg m)
+{
+	assert_int_equal(zab_step(z, &m), 0);
+	one_drain(z);
+}
+
+static struct zab_msg
+mk(uint8_t type, uint32_t from, uint32_t to, uint32_t epoch)
+{
+	struct zab_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.from = from;
+	m.to = to;
+	m.epoch = epoch;
+	return m;
+}
+
+/* node 1 learns from decided votes of 2 and 3 that 3 leads */
+static void
+join_leader_3(struct zab *z)
+{
+	struct zab_msg v = mk(ZAB_M_VOTE, 3, 1, 0);
+	struct zab_status st;
+
+	v.vote.leader = 3;
+	v.vote.peer_epoch = 0;
+	v.vote.round = 1;
+	v.vote.state = ZAB_LEADING;
+	one_step(z, v);
+	v.from = 2;
+	v.vote.state = ZAB_FOLLOWING;
+	one_step(z, v);
+	zab_status(z, &st);
+	assert_int_equal(st.role, ZAB_FOLLOWING);
+	assert_int_equal(st.leader, 3);
+}
+
+static void
+learner_acks_an_epoch_once_only(void **state)
+{
+	struct zab_config c;
+	struct zab_persist p = {0, 0, 0};
+	struct zab *z;
+	const struct zab_msg *a;
+	struct zab_msg ne;
+
+	(void)state;
+	en_cfg(&c, 3, 1, 0);
+	z = zab_new(&c, &p);
+	assert_non_null(z);
+	one_drain(z);
+	join_leader_3(z);
+	assert_non_null(one_find(ZAB_M_CEPOCH));
+	nsent = 0;
+	ne = mk(ZAB_M_NEWEPOCH, 3, 1, 1);
+	ne.vote.leader = 3;
+	ne.vote.state = ZAB_LEADING;
+	one_step(z, ne);
+	a = one_find(ZAB_M_ACKEPOCH);
+	assert_non_null(a);
+	assert_int_equal(a->arg, 0); /* our currentEpoch */
+	/* the link breaks; the learner re-registers with the same leader,
+	 * which offers the same epoch: acked already, so not counted */
+	assert_int_equal(zab_link_down(z, 3), 0);
+	one_drain(z);
+	join_leader_3(z);
+	nsent = 0;
+	one_step(z, ne);
+	a = one_find(ZAB_M_ACKEPOCH);
+	assert_non_null(a);
+	assert_int_equal(a->arg, ZAB_EPOCH_NONE);
+	/* an older epoch than accepted: refuse and look again */
+	assert_int_equal(zab_link_down(z, 3), 0);
+	one_drain(z);
+	join_leader_3(z);
+	ne.epoch = 0;
+	one_step(z, ne);
+	{
+		struct zab_status st;
+
+		zab_status(z, &st);
+		assert_int_equal(st.role, ZAB_LOOKING);
+	}
+	zab_free(z);
+}
+
+static void
+leader_steps_down_for_a_more_recent_follower(void **state)
+{
+	struct zab_config c;
+	struct zab_persist p = {0, 0, 0};
+	struct zab *z;
+	struct zab_msg v, ce, ae;
+	struct zab_status st;
+	int t;
+
+	(void)state;
+	en_cfg(&c, 3, 3, 0);
+	z = zab_new(&c, &p);
+	assert_non_null(z);
+	one_drain(z);
+	/* 1 and 2 vote for 3 in round 1 */
+	v = mk(ZAB_M_VOTE, 1, 3, 0);
+	v.vote.leader = 3;
+	v.vote.round = 1;
+	v.vote.state = ZAB_LOOKING;
+	one_step(z, v);
+	v.from = 2;
+	one_step(z, v);
+	for (t = 0; t < 3; t++) {
+		zab_tick(z);
+		one_drain(z);
+	}
+	zab_status(z, &st);
+	assert_int_equal(st.role, ZAB_LEADING);
+	/* both register; the epoch is chosen */
+	ce = mk(ZAB_M_CEPOCH, 1, 3, 0);
+	one_step(z, ce);
+	ce.from = 2;
+	one_step(z, ce);
+	zab_status(z, &st);
+	assert_int_equal(st.epoch, 1);
+	assert_int_equal(st.accepted_epoch, 1);
+	/* follower 1 says its currentEpoch is 5: it knows more */
+	ae = mk(ZAB_M_ACKEPOCH, 1, 3, 1);
+	ae.arg = 5;
+	one_step(z, ae);
+	zab_status(z, &st);
+	assert_int_equal(st.role, ZAB_LOOKING);
+	{
+		struct zab_stats s;
+
+		zab_stats(z, &s);
+		assert_int_equal(s.stepdowns, 1);
+	}
+	zab_free(z);
+}
+
+/* ------------------------------------------------------------------ */
 /* the simulator's linearizability checker                             */
 /* ------------------------------------------------------------------ */
 
@@ -842,6 +1014,8 @@ main(void)
 		cmocka_unit_test(observer_learns_commits_but_never_counts),
 		cmocka_unit_test(config_without_self_is_rejected),
 		cmocka_unit_test(load_restores_the_log_tail),
+		cmocka_unit_test(learner_acks_an_epoch_once_only),
+		cmocka_unit_test(leader_steps_down_for_a_more_recent_follower),
 		cmocka_unit_test(lincheck_accepts_linearizable_histories),
 		cmocka_unit_test(lincheck_rejects_stale_and_flapping_reads),
 	};
