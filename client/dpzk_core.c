@@ -60,6 +60,42 @@ timeout_ns(const struct dpzk_handle *zh)
 }
 
 /* ------------------------------------------------------------------ */
+/* Chroot                                                              */
+/* ------------------------------------------------------------------ */
+
+char *
+dpzk_server_path(const struct dpzk_handle *zh, const char *path, size_t len)
+{
+	size_t cl = zh->chroot ? zh->chroot_len : 0;
+	char *sp;
+
+	if (cl && len == 1 && path[0] == '/')
+		len = 0; /* "/" is the chroot itself */
+	sp = malloc(cl + len + 1);
+	if (sp == NULL)
+		return NULL;
+	if (cl)
+		memcpy(sp, zh->chroot, cl);
+	memcpy(sp + cl, path, len);
+	sp[cl + len] = '\0';
+	return sp;
+}
+
+const char *
+dpzk_client_path(const struct dpzk_handle *zh, const char *sp)
+{
+	size_t cl = zh->chroot_len;
+
+	if (zh->chroot == NULL)
+		return sp;
+	if (strncmp(sp, zh->chroot, cl) != 0)
+		return NULL;
+	if (sp[cl] == '\0')
+		return "/";
+	return sp[cl] == '/' ? sp + cl : NULL;
+}
+
+/* ------------------------------------------------------------------ */
 /* Queues                                                              */
 /* ------------------------------------------------------------------ */
 
@@ -624,6 +660,7 @@ prime_connection(struct dpzk_handle *zh)
 	if (zh->nw > 0) {
 		struct proto_request q = {.type = PROTO_OP_SETWATCHES};
 		struct proto_view *v = calloc(zh->nw, sizeof(*v));
+		char **hold = calloc(zh->nw, sizeof(*hold));
 		int idx[PROTO_WL_MAX] = {0};
 		int cnt[PROTO_WL_MAX] = {0};
 		int base[PROTO_WL_MAX];
@@ -635,7 +672,8 @@ prime_connection(struct dpzk_handle *zh)
 			[DPZK_W_RECURSIVE] = PROTO_WL_PERSISTENT_RECURSIVE,
 		};
 
-		p = v ? dpzk_pending_new(zh, PROTO_OP_SETWATCHES, NULL) : NULL;
+		p = v && hold ? dpzk_pending_new(zh, PROTO_OP_SETWATCHES, NULL)
+			      : NULL;
 		if (p) {
 			for (size_t i = 0; i < zh->nw; i++)
 				cnt[list_of[zh->w[i].kind]]++;
@@ -647,8 +685,12 @@ prime_connection(struct dpzk_handle *zh)
 				int l = list_of[zh->w[i].kind];
 				struct proto_view *e = &v[base[l] + idx[l]++];
 
-				e->p = (const uint8_t *)zh->w[i].path;
-				e->len = (int32_t)strlen(zh->w[i].path);
+				hold[i] =
+					dpzk_server_path(zh, zh->w[i].path,
+							 strlen(zh->w[i].path));
+				e->p = (const uint8_t *)(hold[i] ? hold[i]
+								 : "/");
+				e->len = (int32_t)strlen((const char *)e->p);
 			}
 			for (int l = 0; l < PROTO_WL_MAX; l++) {
 				q.watches[l].n = cnt[l];
@@ -671,6 +713,9 @@ prime_connection(struct dpzk_handle *zh)
 				tail = p;
 			}
 		}
+		for (size_t i = 0; hold && i < zh->nw; i++)
+			free(hold[i]);
+		free(hold);
 		free(v);
 	}
 	for (p = zh->ph; p; p = p->next)
@@ -819,7 +864,8 @@ dispatch_event(struct dpzk_handle *zh, struct dpzk_cq *q)
 	path = strndup((const char *)e.path.p, (size_t)e.path.len);
 	if (path == NULL)
 		return;
-	fire_event(zh, e.type, e.state, path);
+	if (dpzk_client_path(zh, path))
+		fire_event(zh, e.type, e.state, dpzk_client_path(zh, path));
 	free(path);
 }
 
@@ -1033,11 +1079,31 @@ dpzk_wait_connected(struct dpzk_handle *zh, int timeout_ms)
 static int
 parse_hosts(struct dpzk_handle *zh, const char *hosts)
 {
-	char *copy = strdup(hosts), *save = NULL, *tok;
+	char *copy = strdup(hosts), *save = NULL, *tok, *slash;
 	int n = 0;
 
 	if (copy == NULL)
 		return -ENOMEM;
+	slash = strchr(copy, '/');
+	if (slash) {
+		size_t l = strlen(slash);
+
+		while (l > 1 && slash[l - 1] == '/')
+			slash[--l] = '\0';
+		if (strstr(slash, "//")) {
+			free(copy);
+			return -EINVAL;
+		}
+		if (l > 1) {
+			zh->chroot = strdup(slash);
+			zh->chroot_len = l;
+			if (zh->chroot == NULL) {
+				free(copy);
+				return -ENOMEM;
+			}
+		}
+		*slash = '\0';
+	}
 	for (tok = strtok_r(copy, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		char host[128], *port = "2181", *colon;
@@ -1104,6 +1170,7 @@ handle_free(struct dpzk_handle *zh)
 	}
 	free(zh->auths);
 	free(zh->servers);
+	free(zh->chroot);
 	free(zh->chmem);
 	free(zh->rxbuf);
 	free(zh);

@@ -94,6 +94,8 @@ struct dpzk_handle {
 	int neg_timeout_ms;
 	struct dpzk_clientid cid;
 	int64_t last_zxid;
+	char *chroot; /* "host:port/app": every path lives under /app */
+	size_t chroot_len;
 
 	/* connecting */
 	uint64_t nonce;
@@ -137,6 +139,13 @@ void dpzk_watch_add(struct dpzk_handle *zh, const char *path,
 int dpzk_watch_remove(struct dpzk_handle *zh, const char *path, int wtype,
 		      dpzk_watcher_fn *fn, void *ctx);
 void dpzk_cq_push(struct dpzk_handle *zh, struct dpzk_cq *q);
+/* The server's path for a client path (chroot prepended), malloc'd;
+ * NULL when out of memory. */
+char *dpzk_server_path(const struct dpzk_handle *zh, const char *path,
+		       size_t len);
+/* The client's view of a server path (chroot stripped): a pointer into
+ * sp, "/" for the chroot itself, NULL when outside the chroot. */
+const char *dpzk_client_path(const struct dpzk_handle *zh, const char *sp);
 
 /* dpzk_ops.c */
 /* Encodes RequestHeader{xid, q->type} + body into p->msg. */

@@ -683,11 +683,49 @@ test_rejected_auth_ends_session(void **state)
 }
 
 static void
+test_chroot_paths_are_relative(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct evlog l = {0};
+	struct dpzk_handle *zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	char hosts[128], path[64], buf[8];
+	int len = sizeof(buf);
+	struct dpzk_strings kids;
+
+	(void)state;
+	dpzk_create(zh, "/app", NULL, -1, NULL, 0, 0, NULL, 0, NULL);
+	dpzk_close(zh); /* the fake server serves one connection at a time */
+	snprintf(hosts, sizeof(hosts), "%s/app/", fakesrv_addr(fs));
+	zh = connect_to(hosts, 10000, NULL);
+	assert_int_equal(dpzk_create(zh, "/x", "1", 1, NULL, 0, 0, path,
+				     sizeof(path), NULL),
+			 DPZK_ZOK);
+	assert_string_equal(path, "/x");
+	assert_int_equal(dpzk_get_children(zh, "/", 0, &kids), DPZK_ZOK);
+	assert_int_equal(kids.count, 1);
+	assert_string_equal(kids.data[0], "x");
+	dpzk_strings_free(&kids);
+	assert_int_equal(dpzk_wget(zh, "/x", ev_watcher, &l, buf, &len, NULL),
+			 DPZK_ZOK);
+	assert_int_equal(dpzk_set(zh, "/x", "2", 1, -1, NULL), DPZK_ZOK);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.path[0], "/x");
+	dpzk_close(zh);
+	zh = connect_to(fakesrv_addr(fs), 10000, NULL);
+	assert_int_equal(dpzk_exists(zh, "/app/x", 0, NULL), DPZK_ZOK);
+	assert_int_equal(dpzk_exists(zh, "/x", 0, NULL), DPZK_ZNONODE);
+	dpzk_close(zh);
+	fakesrv_stop(fs);
+}
+
+static void
 test_bad_hosts_rejected(void **state)
 {
 	(void)state;
 	assert_null(dpzk_init("", NULL, 1000, NULL, NULL, 0));
 	assert_null(dpzk_init("127.0.0.1:2181", NULL, 0, NULL, NULL, 0));
+	assert_null(
+		dpzk_init("127.0.0.1:2181/a//b", NULL, 1000, NULL, NULL, 0));
 }
 
 int
@@ -715,6 +753,7 @@ main(void)
 		cmocka_unit_test(test_close_fails_outstanding_with_closing),
 		cmocka_unit_test(test_parse_acl_zkcli_syntax),
 		cmocka_unit_test(test_rejected_auth_ends_session),
+		cmocka_unit_test(test_chroot_paths_are_relative),
 		cmocka_unit_test(test_bad_hosts_rejected),
 	};
 
