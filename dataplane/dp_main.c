@@ -41,10 +41,12 @@
 
 RTE_LOG_REGISTER(dp_logtype, dpzk.dp, INFO);
 
-#define DP_RX_BURST	32
-#define DP_TX_BUF	64
-#define DP_MAX_SERVICES 8
-#define DP_HOUSEKEEP_US 10000
+#define DP_RX_BURST	  32
+#define DP_TX_BUF	  64
+#define DP_MAX_SERVICES	  8
+#define DP_HOUSEKEEP_US	  10000
+#define DP_NEIGH_STALE_US 30000000 /* re-ARP a neighbour silent for 30 s */
+#define DP_GARP_COUNT	  4	   /* gratuitous ARPs at 0, 1, 3, 7 s */
 
 struct dp_lcore {
 	unsigned int idx;
@@ -336,6 +338,14 @@ route_and_send(struct dp_lcore *lc, struct rte_mbuf *m, uint32_t dst_ip)
 	if (likely(n != NULL && n->state == DP_NEIGH_REACHABLE)) {
 		memcpy(rte_pktmbuf_mtod(m, uint8_t *), n->mac, 6);
 		tx_enqueue(lc, m, dst_ip);
+		/* Not heard from for a while (a restarted peer has a new
+		 * MAC): ask again, still using the old one meanwhile. */
+		if (unlikely(lc->now_us - n->updated_us > DP_NEIGH_STALE_US &&
+			     lc->now_us >= n->next_try_us)) {
+			n->next_try_us = lc->now_us + DP_ARP_RETRY_US * 5;
+			arp_send(lc, DP_ARP_OP_REQUEST, bcast_mac, zero_mac,
+				 nh);
+		}
 		return 0;
 	}
 	if (n == NULL)
@@ -918,8 +928,8 @@ lcore_loop(struct dp_lcore *lc)
 	const uint64_t drain_tsc = g.tsc_per_us * g.cfg.tx_drain_us;
 	const uint64_t timer_tsc = g.tsc_per_us * g.cfg.timer_us;
 	const uint64_t hk_tsc = g.tsc_per_us * DP_HOUSEKEEP_US;
-	uint64_t next_timer, next_hk;
-	unsigned int i, work;
+	uint64_t next_timer, next_hk, garp_next_us;
+	unsigned int i, work, garp_sent;
 	uint16_t nb, k;
 
 	lc->now_tsc = rte_rdtsc();
@@ -928,9 +938,13 @@ lcore_loop(struct dp_lcore *lc)
 	next_hk = lc->now_tsc + hk_tsc;
 	intr_setup(lc);
 	fault_refresh(lc);
-	/* Gratuitous ARP: tell the segment where our address lives. */
+	/* Gratuitous ARP: tell the segment where our address lives (a few
+	 * times: the port may join its bridge or switch a moment later, and
+	 * peers must replace the MAC of our previous life). */
 	arp_send(lc, DP_ARP_OP_REQUEST, bcast_mac, zero_mac, g.cfg.ip);
 	dp_tx_flush(lc);
+	garp_sent = 1;
+	garp_next_us = lc->now_us + 1000000;
 
 	while (!force_quit) {
 		lc->now_tsc = rte_rdtsc();
@@ -986,6 +1000,14 @@ lcore_loop(struct dp_lcore *lc)
 		if (lc->now_tsc >= next_hk) {
 			next_hk = lc->now_tsc + hk_tsc;
 			neigh_age(lc);
+			if (garp_sent < DP_GARP_COUNT &&
+			    lc->now_us >= garp_next_us) {
+				arp_send(lc, DP_ARP_OP_REQUEST, bcast_mac,
+					 zero_mac, g.cfg.ip);
+				garp_next_us =
+					lc->now_us + (1000000ull << garp_sent);
+				garp_sent++;
+			}
 			if (dump_stats) {
 				dump_stats = 0;
 				print_stats("SIGUSR1");

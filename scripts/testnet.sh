@@ -131,11 +131,11 @@ stop_pid() {
 	local pid=$1 t
 	kill -0 "$pid" 2>/dev/null || return 0
 	kill -TERM "$pid" 2>/dev/null
-	for ((t = 0; t < 50; t++)); do
+	for ((t = 0; t < 200; t++)); do
 		kill -0 "$pid" 2>/dev/null || return 0
 		sleep 0.1
 	done
-	say "pid $pid ignored SIGTERM for 5s; killing it"
+	say "pid $pid ignored SIGTERM for 20s; killing it"
 	kill -KILL "$pid" 2>/dev/null
 	sleep 0.2
 }

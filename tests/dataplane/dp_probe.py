@@ -29,7 +29,7 @@ import sys
 def telemetry(prefix, cmd):
     path = "/var/run/dpdk/%s/dpdk_telemetry.v2" % prefix
     s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    s.settimeout(5)
+    s.settimeout(20)  # a loaded 2-core machine can be slow to answer
     s.connect(path)
     info = json.loads(s.recv(16384).decode())
     s.send(cmd.encode())

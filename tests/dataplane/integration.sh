@@ -38,7 +38,7 @@ cleanup() { timeout 30 "$testnet" down >/dev/null 2>&1; }
 trap cleanup EXIT
 
 tel() { # tel SERVER CMD → JSON
-	timeout 10 python3 "$probe" telemetry "$(cat "/run/dpzk-testnet/$name/prefix.$1")" "$2"
+	timeout 45 python3 "$probe" telemetry "$(cat "/run/dpzk-testnet/$name/prefix.$1")" "$2"
 }
 jget() { # jget JSON KEY → value of KEY in the single inner dict
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(list(d.values())[0].get(sys.argv[2], 0))' "$1" "$2"
@@ -94,6 +94,17 @@ if timeout 20 "$testnet" exec python3 "$probe" relay "$("$testnet" ip 1)" "$("$t
 		bad "relay worked without an ARP request ($a0 -> $a1)"
 else
 	bad "server-to-server datagram (ARP resolution) did not arrive"
+fi
+
+# Server 2 restarts with a new MAC; its gratuitous ARPs update server 1.
+if timeout 60 "$testnet" stop 2 && timeout 60 "$testnet" start 2 >/dev/null 2>&1; then
+	if timeout 20 "$testnet" exec python3 "$probe" relay "$("$testnet" ip 1)" "$("$testnet" ip 2)" >/dev/null; then
+		ok "after server 2 restarts (new MAC), server 1 reaches it again"
+	else
+		bad "server 1 cannot reach the restarted server 2 (stale ARP entry?)"
+	fi
+else
+	bad "server 2 did not restart"
 fi
 
 # Malformed frames, each a different drop reason.
@@ -192,7 +203,7 @@ echo "# idle CPU of an idle=$idle server: ${cpu}% of one core"
 	bad "idle=$idle uses ${cpu}% CPU"
 
 # Orderly shutdown.
-timeout 20 "$testnet" stop 1
+timeout 60 "$testnet" stop 1
 if kill -0 "$pid1" 2>/dev/null; then
 	bad "server 1 did not stop on SIGTERM"
 elif grep -q "stats (exit)" "$log1" && grep -q "drop.ipv4_bad_checksum 5" "$log1"; then
