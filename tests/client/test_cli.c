@@ -97,6 +97,22 @@ test_script_on_stdin(void **state)
 }
 
 static void
+test_recursive_ls_and_deleteall(void **state)
+{
+	char out[4096];
+
+	(void)state;
+	assert_int_equal(run("",
+			     "create /r\ncreate /r/a\ncreate /r/a/b\n"
+			     "create /r/c\nls -R /r\ndeleteall /r\n"
+			     "stat /r\n",
+			     out, sizeof(out)),
+			 0);
+	assert_non_null(strstr(out, "/r\n/r/a\n/r/a/b\n/r/c\n"));
+	assert_non_null(strstr(out, "Node does not exist: /r\n"));
+}
+
+static void
 test_latency_mode_prints_percentiles(void **state)
 {
 	char out[4096];
@@ -116,6 +132,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(test_one_shot_create_get),
 		cmocka_unit_test(test_errors_worded_like_zkcli),
 		cmocka_unit_test(test_script_on_stdin),
+		cmocka_unit_test(test_recursive_ls_and_deleteall),
 		cmocka_unit_test(test_latency_mode_prints_percentiles),
 	};
 	int rc;
