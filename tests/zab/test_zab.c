@@ -878,17 +878,17 @@ learner_acks_an_epoch_once_only(void **state)
 	zab_free(z);
 }
 
-static void
-leader_steps_down_for_a_more_recent_follower(void **state)
+/* node 3 elected by 1 and 2, both registered: epoch 1 chosen */
+static struct zab *
+leader_with_epoch_chosen(void)
 {
 	struct zab_config c;
 	struct zab_persist p = {0, 0, 0};
 	struct zab *z;
-	struct zab_msg v, ce, ae;
+	struct zab_msg v, ce;
 	struct zab_status st;
 	int t;
 
-	(void)state;
 	en_cfg(&c, 3, 3, 0);
 	z = zab_new(&c, &p);
 	assert_non_null(z);
@@ -915,6 +915,41 @@ leader_steps_down_for_a_more_recent_follower(void **state)
 	zab_status(z, &st);
 	assert_int_equal(st.epoch, 1);
 	assert_int_equal(st.accepted_epoch, 1);
+	assert_int_equal(st.phase, ZAB_PH_DISCOVERY);
+	return z;
+}
+
+static void
+leader_does_not_count_a_repeated_epoch_ack(void **state)
+{
+	struct zab *z = leader_with_epoch_chosen();
+	struct zab_msg ae;
+	struct zab_status st;
+
+	(void)state;
+	ae = mk(ZAB_M_ACKEPOCH, 1, 3, 1);
+	ae.arg = ZAB_EPOCH_NONE;
+	one_step(z, ae);
+	zab_status(z, &st);
+	assert_int_equal(st.phase, ZAB_PH_DISCOVERY);
+	assert_int_equal(st.current_epoch, 0);
+	ae.from = 2;
+	ae.arg = 0;
+	one_step(z, ae);
+	zab_status(z, &st);
+	assert_int_equal(st.phase, ZAB_PH_SYNC); /* epoch established */
+	assert_int_equal(st.current_epoch, 1);
+	zab_free(z);
+}
+
+static void
+leader_steps_down_for_a_more_recent_follower(void **state)
+{
+	struct zab *z = leader_with_epoch_chosen();
+	struct zab_msg ae;
+	struct zab_status st;
+
+	(void)state;
 	/* follower 1 says its currentEpoch is 5: it knows more */
 	ae = mk(ZAB_M_ACKEPOCH, 1, 3, 1);
 	ae.arg = 5;
@@ -1016,6 +1051,7 @@ main(void)
 		cmocka_unit_test(load_restores_the_log_tail),
 		cmocka_unit_test(learner_acks_an_epoch_once_only),
 		cmocka_unit_test(leader_steps_down_for_a_more_recent_follower),
+		cmocka_unit_test(leader_does_not_count_a_repeated_epoch_ack),
 		cmocka_unit_test(lincheck_accepts_linearizable_histories),
 		cmocka_unit_test(lincheck_rejects_stale_and_flapping_reads),
 	};
