@@ -442,6 +442,10 @@ dpzk_complete(struct dpzk_handle *zh, struct dpzk_pending *p, int rc,
 			rc = DPZK_ZSYSTEMERROR;
 		} else if (proto_reply_hdr_decode(&r, &rh) != 0) {
 			rc = DPZK_ZMARSHALLINGERROR;
+		} else if (r.off == r.len) {
+			/* A body-less OK: the answer to a retried xid older
+			 * than the session's last one (applied once, its
+			 * result no longer kept; PROTOCOL-channel §2.6). */
 		} else {
 			proto_scratch_init(&s, c.scratch, cap);
 			if (proto_response_decode(&r, p->op, &a, &s) != 0)
