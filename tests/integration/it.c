@@ -78,8 +78,13 @@ on_alarm(int sig)
 void
 it_deadline(unsigned seconds)
 {
+	const char *f = getenv("IT_FILTER");
+
 	signal(SIGALRM, on_alarm);
 	alarm(seconds);
+	/* IT_FILTER=pattern runs only the matching tests (debugging) */
+	if (f && *f)
+		cmocka_set_test_filter(f);
 }
 
 uint64_t
@@ -328,7 +333,7 @@ it_connect(int timeout_ms, struct it_events *ev)
 		dpzk_init(it_hosts(), it_watcher, timeout_ms, NULL, ev, 0);
 
 	assert_non_null(zh);
-	assert_int_equal(dpzk_wait_connected(zh, 10000), DPZK_ZOK);
+	assert_int_equal(dpzk_wait_connected(zh, 20000), DPZK_ZOK);
 	return zh;
 }
 

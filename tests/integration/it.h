@@ -34,7 +34,8 @@ const char *it_hosts(void);
 const char *it_ip(void);
 int it_port(void);
 /* Arms a SIGALRM that ends the program (exit 1) after `seconds`, so no
- * test can hang past its budget whatever libdpzk does. */
+ * test can hang past its budget whatever libdpzk does.  Also applies
+ * IT_FILTER (a cmocka test-name pattern) from the environment. */
 void it_deadline(unsigned seconds);
 /* Milliseconds of CLOCK_MONOTONIC. */
 uint64_t it_ms(void);
@@ -88,7 +89,9 @@ void it_watcher(struct dpzk_handle *zh, int type, int state, const char *path,
 /* Events of `type` on `path` recorded so far. */
 int it_events_count(const struct it_events *e, int type, const char *path);
 
-/* dpzk_init + wait (≤ 10 s) until connected; asserts.  ev may be NULL. */
+/* dpzk_init + wait (≤ 20 s: a createSession is a durable write, and the
+ * test machine's disk may be busy) until connected; asserts.  ev may be
+ * NULL. */
 struct dpzk_handle *it_connect(int timeout_ms, struct it_events *ev);
 /* Runs the loops of n handles for up to ms (NULL entries skipped) until
  * *done (if given) becomes true.  Returns true if done. */

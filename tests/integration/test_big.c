@@ -167,7 +167,7 @@ static void
 test_get_children_of_thirty_thousand(void **state)
 {
 	struct dpzk_handle *a = it_connect(10000, NULL);
-	struct dpzk_handle *b = it_connect(10000, NULL);
+	struct dpzk_handle *b;
 	struct dpzk_strings s;
 	struct dpzk_stat st;
 	uint64_t t0;
@@ -178,6 +178,8 @@ test_get_children_of_thirty_thousand(void **state)
 	assert_int_equal(it_mkdirs(a, "/kids"), DPZK_ZOK);
 	t0 = it_ms();
 	make_children(a, "/kids", "child-%06d", KIDS);
+	/* (connected only now: a handle nobody runs does not ping) */
+	b = it_connect(10000, NULL);
 	print_message("# %d pipelined creates in %llu ms\n", KIDS,
 		      (unsigned long long)(it_ms() - t0));
 	t0 = it_ms();

@@ -63,8 +63,23 @@ reply_of(struct it_raw *r, int32_t xid, int32_t op, int ms,
 {
 	int i = it_raw_wait_reply(r, xid, ms);
 
-	if (i < 0)
+	if (i < 0) {
+		const struct proto_chan_stats *cs = proto_chan_stats(&r->ch);
+
+		print_message("# no reply to xid %d; %d messages held:", xid,
+			      r->nmsgs);
+		for (int k = 0; k < r->nmsgs; k++)
+			print_message(" kind %d len %u;", r->msgs[k].kind,
+				      r->msgs[k].len);
+		print_message(" chan rx_msgs %llu tx_msgs %llu rexmit %llu "
+			      "unacked %u unknown_close %d close %d\n",
+			      (unsigned long long)cs->rx_msgs,
+			      (unsigned long long)cs->tx_msgs,
+			      (unsigned long long)cs->tx_retransmits,
+			      proto_chan_outstanding(&r->ch), r->unknown_close,
+			      r->close_code);
 		return false;
+	}
 	assert_int_equal(
 		it_raw_decode_reply(r, i, op, h, a, scratch, sizeof(scratch)),
 		0);
@@ -88,9 +103,18 @@ count_children(struct dpzk_handle *zh, const char *path, const char *prefix)
 static void
 raw_retry(struct it_raw *r, int32_t xid, const struct proto_request *q)
 {
+	uint64_t end;
+
 	/* the reply is swallowed: nothing within a second */
 	assert_int_equal(it_raw_send(r, xid, q), 0);
 	assert_true(it_raw_wait_reply(r, xid, 1000) < 0);
+	/* and the write is applied, not still waiting for the disk (a
+	 * retry of a write in flight is answered when it commits — and
+	 * that answer would be the one the fault swallows) */
+	end = it_ms() + 10000;
+	while (it_mntr("zk_outstanding_requests") != 0 && it_ms() < end)
+		it_raw_poll(r, 50);
+	assert_int_equal(it_mntr("zk_outstanding_requests"), 0);
 	/* reconnect: same session, new nonce, fresh channel; same xid */
 	assert_int_equal(it_raw_connect(r, r->sid, 10000, 5000), 0);
 	assert_int_equal(it_raw_send(r, xid, q), 0);
