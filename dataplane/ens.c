@@ -79,6 +79,7 @@ struct peer {
 	uint64_t snap_zxid;
 	/* leader's view */
 	uint64_t acked;
+	uint32_t ack_epoch;
 	/* counters */
 	uint64_t resets, hello_rx, bad_mac;
 };
@@ -120,6 +121,10 @@ static struct {
 	uint64_t publish_next_us;
 	struct ens_status st;
 	uint64_t drop_bad_mac, drop_unknown, link_resets;
+	uint64_t last_poll_us;
+	/* slow-commit diagnostics: proposal times by zxid counter */
+	uint64_t prop_us[256];
+	uint64_t durable_us[256];
 } E;
 
 static struct ens_status pub;
@@ -432,8 +437,7 @@ publish(void)
 			    (uint64_t)E.c.sync_limit * E.c.tick_ms * 1000)
 				continue;
 			E.st.followers++;
-			if (zab_zxid_epoch(p->acked) == zs.epoch &&
-			    zs.established) {
+			if (p->ack_epoch == zs.epoch && zs.established) {
 				E.st.synced++;
 				lag = zs.last_zxid > p->acked
 					      ? zs.last_zxid - p->acked
@@ -506,6 +510,45 @@ tel_ens(const char *cmd, const char *params, struct rte_tel_data *d)
 	rte_tel_data_add_dict_u64(d, "peer_drop_bad_mac", s.drop_bad_mac);
 	rte_tel_data_add_dict_u64(d, "peer_drop_unknown", s.drop_unknown);
 	rte_tel_data_add_dict_u64(d, "peer_link_resets", s.link_resets);
+	return 0;
+}
+
+/* Per-link channel counters (read racily: diagnostics only). */
+static int
+tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
+{
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(d);
+	for (uint32_t i = 0; i < E.n; i++) {
+		const struct peer *p = &E.p[i];
+		const struct proto_chan_stats *cs;
+		char k[64];
+
+		if (p->self)
+			continue;
+		cs = proto_chan_stats(&p->ch);
+#define L(name, v)                                                             \
+	do {                                                                   \
+		snprintf(k, sizeof(k), "s%u_%s", p->s.id, name);               \
+		rte_tel_data_add_dict_u64(d, k, (uint64_t)(v));                \
+	} while (0)
+		L("confirmed", p->confirmed);
+		L("resets", p->resets);
+		L("backlog_bytes", p->bl_bytes);
+		L("tx_msgs", cs->tx_msgs);
+		L("tx_retransmits", cs->tx_retransmits);
+		L("rto_fired", cs->rto_fired);
+		L("rx_msgs", cs->rx_msgs);
+		L("rto_us", proto_chan_rto(&p->ch) / 1000);
+		L("srtt_us", proto_chan_srtt(&p->ch) / 1000);
+		L("outstanding", proto_chan_outstanding(&p->ch));
+		L("drop_bad_mac", cs->drop[PROTO_CHAN_DROP_BAD_MAC]);
+		L("drop_no_buffer", cs->drop[PROTO_CHAN_DROP_NO_BUFFER]);
+		L("drop_window", cs->drop[PROTO_CHAN_DROP_OUT_OF_WINDOW]);
+		L("drop_dup", cs->drop[PROTO_CHAN_DROP_DUPLICATE]);
+#undef L
+	}
 	return 0;
 }
 
@@ -696,7 +739,7 @@ send_hello(struct peer *p)
 static void
 link_fail(struct peer *p, const char *why)
 {
-	ENS_LOG(INFO, "link to server %u reset (%s)\n", p->s.id, why);
+	ENS_LOG(NOTICE, "link to server %u reset (%s)\n", p->s.id, why);
 	p->my_nonce = rand64();
 	p->confirmed = false;
 	bl_free(p);
@@ -738,7 +781,7 @@ on_hello(struct peer *p, const uint8_t *b)
 	}
 	if (echo == p->my_nonce) {
 		if (!p->confirmed)
-			ENS_LOG(INFO, "link to server %u up\n", p->s.id);
+			ENS_LOG(NOTICE, "link to server %u up\n", p->s.id);
 		p->confirmed = true;
 	} else {
 		send_hello(p);
@@ -855,8 +898,10 @@ chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 		srv_ens_request(p->s.id, m.payload.p, (size_t)m.payload.len);
 		return;
 	}
-	if (m.type == ZAB_M_ACK)
+	if (m.type == ZAB_M_ACK) {
 		p->acked = m.zxid;
+		p->ack_epoch = m.epoch;
+	}
 	if (m.type == ZAB_M_SNAP) {
 		if (p->snap == NULL || p->snap_zxid != m.zxid ||
 		    p->snap_len != p->snap_cap) {
@@ -1031,7 +1076,7 @@ do_install(uint64_t zxid, const struct proto_view *pl)
 	if (rc != 0)
 		log_fatal("SNAP persist", rc);
 	E.durable_reported = 0;
-	ENS_LOG(INFO, "installed SNAP 0x%" PRIx64 " (%d bytes)\n", zxid,
+	ENS_LOG(NOTICE, "installed SNAP 0x%" PRIx64 " (%d bytes)\n", zxid,
 		pl->len);
 }
 
@@ -1132,6 +1177,19 @@ process(void)
 				installed = true;
 			}
 		}
+		for (size_t i = 0; i < rd.n_commits; i++) {
+			uint64_t z = rd.commits[i].zxid, t = E.prop_us[z & 255];
+
+			if (t && dp_now_us() - t > 500000)
+				ENS_LOG(WARNING,
+					"commit 0x%" PRIx64 " %" PRIu64
+					" ms after its proposal (durable here "
+					"after %" PRId64 " ms)\n",
+					z, (dp_now_us() - t) / 1000,
+					(int64_t)(E.durable_us[z & 255] - t) /
+						1000);
+			E.prop_us[z & 255] = 0;
+		}
 		for (size_t i = 0; i < rd.n_commits; i++)
 			srv_ens_apply(rd.commits[i].zxid,
 				      rd.commits[i].payload.p,
@@ -1180,6 +1238,11 @@ hook_poll(struct dp_lcore *lc, void *arg)
 	E.lc = lc;
 	d = nlog_durable_zxid(E.l);
 	if (d != E.durable_reported && d != 0) {
+		for (uint64_t z = E.durable_reported + 1;
+		     z <= d && z > E.durable_reported &&
+		     z - E.durable_reported < 256;
+		     z++)
+			E.durable_us[z & 255] = dp_now_us();
 		E.durable_reported = d;
 		zab_durable(E.z, d);
 		work++;
@@ -1187,11 +1250,28 @@ hook_poll(struct dp_lcore *lc, void *arg)
 	for (uint32_t i = 0; i < E.n; i++)
 		if (E.p[i].bl_head)
 			work += peer_drain(&E.p[i]);
-	work += process();
+	{
+		uint64_t t0 = dp_now_us(), dt;
+
+		work += process();
+		dt = dp_now_us() - t0;
+		if (dt > 50000)
+			ENS_LOG(WARNING, "a Ready batch took %" PRIu64 " ms\n",
+				dt / 1000);
+	}
 	if (E.dirty) {
 		nlog_flush(E.l);
 		E.dirty = false;
 		work++;
+	}
+	{
+		uint64_t now = dp_now_us();
+
+		if (E.last_poll_us && now - E.last_poll_us > 200000)
+			ENS_LOG(WARNING,
+				"the lcore did not poll for %" PRIu64 " ms\n",
+				(now - E.last_poll_us) / 1000);
+		E.last_poll_us = now;
 	}
 	return work;
 }
@@ -1260,7 +1340,11 @@ ens_propose(const void *txn, size_t len, uint64_t *zxid)
 {
 	struct proto_view v = {.p = txn, .len = (int32_t)len};
 
-	return zab_propose(E.z, v, zxid);
+	int rc = zab_propose(E.z, v, zxid);
+
+	if (rc == 0)
+		E.prop_us[*zxid & 255] = dp_now_us();
+	return rc;
 }
 
 uint32_t
@@ -1455,6 +1539,8 @@ ens_start(const struct ens_config *c, const struct dp_config *dc,
 	rte_telemetry_register_cmd("/dpzk/ensemble", tel_ens,
 				   "dpzk ensemble: role, leader, epoch, zxids, "
 				   "followers and lag, link counters");
+	rte_telemetry_register_cmd("/dpzk/ensemble_links", tel_links,
+				   "dpzk ensemble: peer channel counters");
 	publish();
 	return 0;
 }

@@ -1,0 +1,283 @@
+#!/usr/bin/env bash
+# ens.sh — real-process tests of the replicated ensemble (dataplane/ens.c):
+# three dpzk-server processes in a private test network of their own
+# (scripts/testnet.sh), driven with dpzk-cli, the dpzk-4lw admin words and
+# DPDK telemetry (run-time fault injection).
+#
+#   ens.sh TESTNET SERVER CLI SCENARIO
+#
+# Scenarios:
+#   basic      a leader is elected; writes through every server are
+#              visible on all; mntr shows roles and synced followers
+#   failover   kill -9 the leader under write load: a new leader, writes
+#              continue, no acknowledged write lost, the old leader
+#              rejoins (DIFF); prints the failover time
+#   snap       a follower stopped while the others write beyond its
+#              (small) zab window comes back by SNAP
+#   partition  the leader cut off from both followers (fault injection at
+#              run time) stops accepting writes; the majority elects a new
+#              leader; healed, the old leader rejoins with every write
+#   rolling    each server in turn stopped, written around, restarted:
+#              nothing lost
+# Every step is bounded in time; the network is torn down on every exit.
+# Exit 77 (skip) when not root or a tool is missing.
+set -uo pipefail
+
+testnet=$1 server=$2 cli=$3 scenario=$4
+top=$(cd "$(dirname "$0")/../.." && pwd)
+fourlw=$top/scripts/dpzk-4lw
+tel=/usr/bin/dpdk-telemetry.py
+
+skip() {
+	echo "SKIP: $*"
+	exit 77
+}
+[ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces, tap devices)"
+for t in ip ping timeout python3; do
+	command -v "$t" >/dev/null || skip "$t is not installed"
+done
+
+name="dpzk-ens-$scenario-$$"
+data=$(mktemp -d /var/tmp/dpzk-ens.XXXXXX) || exit 1
+secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+cleanup() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ "$rc" -ne 0 ] && [ -d "/run/dpzk-testnet/$name" ]; then
+		for i in 1 2 3; do
+			echo "--- server $i log (tail)"
+			tail -n 15 "/run/dpzk-testnet/$name/server$i.log" 2>/dev/null
+		done
+	fi
+	timeout 30 "$testnet" down --name "$name" >/dev/null 2>&1
+	rm -rf "$data"
+	exit $rc
+}
+trap cleanup EXIT
+trap 'exit 143' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	exit 1
+}
+say() { echo "# $*"; }
+
+ip_of() { echo "198.18.0.$((10 + $1))"; }
+T() { "$testnet" "$@" --name "$name"; }
+X() { timeout 20 "$testnet" exec --name "$name" "$@"; }
+cli() { # cli I ARGS...: one-shot dpzk-cli against server I
+	local i=$1
+	shift
+	timeout 6 "$testnet" exec --name "$name" "$cli" -t 4000 \
+		-s "$(ip_of "$i"):2181" "$@" 2>&1
+}
+mntr() { X python3 "$fourlw" "$(ip_of "$1")" mntr 2>/dev/null; }
+state() { mntr "$1" | sed -n 's/^zk_server_state\t//p'; }
+telemetry() { # telemetry I CMD
+	echo "$2" | timeout 10 python3 "$tel" -f "$(cat "/run/dpzk-testnet/$name/prefix.$1")" 2>/dev/null | tail -1
+}
+
+# wait_roles SECONDS [servers...]: one leader, the others followers
+wait_roles() {
+	local t=$1 i st leaders followers
+	shift
+	local set=("$@")
+	[ ${#set[@]} -eq 0 ] && set=(1 2 3)
+	for ((k = 0; k < t * 2; k++)); do
+		leaders=0 followers=0
+		for i in "${set[@]}"; do
+			st=$(state "$i")
+			[ "$st" = leader ] && leaders=$((leaders + 1)) leader=$i
+			[ "$st" = follower ] && followers=$((followers + 1))
+		done
+		if [ "$leaders" -eq 1 ] &&
+			[ $((leaders + followers)) -eq ${#set[@]} ]; then
+			return 0
+		fi
+		sleep 0.5
+	done
+	return 1
+}
+
+# write I PATH: create PATH through server I; 0 when acknowledged
+write() { cli "$1" create "$2" "v" | grep -q '^Created'; }
+
+# wait_has I PATH SECONDS: server I shows PATH
+wait_has() {
+	for ((k = 0; k < $3 * 2; k++)); do
+		cli "$1" stat "$2" | grep -q 'czxid' && return 0
+		sleep 0.5
+	done
+	return 1
+}
+
+# children I PATH: sorted child list (after a sync)
+children() {
+	cli "$1" sync "$2" >/dev/null
+	cli "$1" ls "$2" | tail -1 | tr -d '[] ' | tr ',' '\n' | sort
+}
+
+# same_everywhere PATH SECONDS: the three servers list the same children
+same_everywhere() {
+	local a b c
+	for ((k = 0; k < $2; k++)); do
+		a=$(children 1 "$1") b=$(children 2 "$1") c=$(children 3 "$1")
+		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$c" ] && return 0
+		sleep 1
+	done
+	echo "server 1: $(echo $a)"
+	echo "server 2: $(echo $b)"
+	echo "server 3: $(echo $c)"
+	return 1
+}
+
+up() { # up EXTRA-ARGS...
+	timeout 120 "$testnet" up 3 --bin "$server" --name "$name" \
+		--huge off --mem 64 --idle adaptive --timeout 40 -- \
+		--data_dir="$data/{i}" --session_timeout_min_ms=4000 \
+		--server.1=198.18.0.11:2888:3888 \
+		--server.2=198.18.0.12:2888:3888 \
+		--server.3=198.18.0.13:2888:3888 \
+		--ensemble_secret="$secret" "$@" >/dev/null ||
+		fail "the test network did not come up"
+	wait_roles 30 || fail "no leader elected in 30 s"
+	say "network $name up, leader: server $leader"
+}
+
+others() { # others I: the two servers that are not I
+	for i in 1 2 3; do [ "$i" -ne "$1" ] && echo "$i"; done
+}
+
+now_ms() { date +%s%3N; }
+
+case "$scenario" in
+basic)
+	up
+	mntr "$leader" | grep -qE '^zk_synced_followers\s+2' ||
+		{ mntr "$leader"; fail "leader does not report 2 synced followers"; }
+	write "$leader" /basic || fail "create on the leader"
+	for i in 1 2 3; do
+		write "$i" "/basic/from$i" || fail "create through server $i"
+	done
+	same_everywhere /basic 15 || fail "servers differ"
+	for i in 1 2 3; do
+		[ "$(children "$i" /basic | wc -l)" -eq 3 ] ||
+			fail "server $i does not see 3 children"
+	done
+	# a session moves to another server and keeps its ephemeral? (the
+	# one-shot CLI closes it: check the close went through everywhere)
+	cli 1 create -e /basic/eph x | grep -q Created || fail "ephemeral"
+	for i in 1 2 3; do
+		cli "$i" stat /basic/eph | grep -q czxid &&
+			fail "ephemeral of a closed session still on $i"
+	done
+	say "basic: election, writes through every server, replicated"
+	;;
+failover)
+	up
+	old=$leader
+	f=$(others "$old" | head -1)
+	write "$f" /fo || fail "create /fo"
+	acked=()
+	t_kill=0 t_first=0
+	for n in $(seq 1 60); do
+		if [ "$n" -eq 20 ]; then
+			kill -9 "$(cat "/run/dpzk-testnet/$name/pid.$old")"
+			t_kill=$(now_ms)
+			say "killed leader $old (kill -9) after 19 writes"
+		fi
+		if write "$f" "/fo/k$n"; then
+			acked+=("k$n")
+			if [ "$t_kill" -gt 0 ] && [ "$t_first" -eq 0 ]; then
+				t_first=$(now_ms)
+			fi
+		fi
+	done
+	[ "$t_first" -gt 0 ] || fail "no write succeeded after the kill"
+	wait_roles 20 $(others "$old") || fail "no new leader"
+	say "new leader: server $leader; failover (kill → first acknowledged write) $((t_first - t_kill)) ms"
+	[ ${#acked[@]} -ge 40 ] || fail "only ${#acked[@]} of 60 writes acknowledged"
+	T start "$old" >/dev/null 2>&1 || fail "restart of $old"
+	wait_roles 30 || fail "old leader did not rejoin"
+	same_everywhere /fo 20 || fail "servers differ after rejoin"
+	have=$(children "$old" /fo)
+	for k in "${acked[@]}"; do
+		echo "$have" | grep -qx "$k" || fail "acknowledged /fo/$k lost"
+	done
+	say "failover: ${#acked[@]} acknowledged writes, none lost; old leader rejoined"
+	;;
+snap)
+	up --zab_window_entries=16 --snap_every_txns=8
+	f=$(others "$leader" | head -1)
+	write "$leader" /snap || fail "create /snap"
+	T stop "$f" >/dev/null 2>&1
+	say "stopped follower $f"
+	for n in $(seq 1 40); do
+		write "$leader" "/snap/k$n" || fail "write $n with a follower down"
+	done
+	T start "$f" >/dev/null 2>&1 || fail "restart of $f"
+	wait_roles 30 || fail "follower $f did not rejoin"
+	same_everywhere /snap 20 || fail "servers differ after SNAP"
+	[ "$(children "$f" /snap | wc -l)" -eq 40 ] || fail "rejoined follower lacks writes"
+	grep -q "installed SNAP" "/run/dpzk-testnet/$name/server$f.log" ||
+		fail "follower $f did not sync by SNAP"
+	say "snap: follower $f came back by SNAP with all 40 writes"
+	;;
+partition)
+	up
+	old=$leader
+	set -- $(others "$old")
+	a=$1 b=$2
+	write "$old" /part || fail "create /part"
+	r=$(telemetry "$old" "/dpzk/fault_set,fault_partition=$(ip_of "$a"),$(ip_of "$b")")
+	echo "$r" | grep -q error && fail "fault_set: $r"
+	say "leader $old partitioned from $a and $b"
+	ok=0
+	for ((k = 0; k < 40; k++)); do
+		st=$(state "$old")
+		[ "$st" != leader ] && ok=1 && break
+		sleep 0.5
+	done
+	[ "$ok" -eq 1 ] || fail "isolated leader still leads after 20 s"
+	write "$old" /part/minority && fail "the isolated minority accepted a write"
+	wait_roles 20 "$a" "$b" || fail "majority elected no leader"
+	for n in 1 2 3 4 5; do
+		write "$a" "/part/k$n" || fail "majority write $n"
+	done
+	telemetry "$old" "/dpzk/fault_set,fault_partition=" >/dev/null
+	say "healed"
+	wait_roles 30 || fail "old leader did not rejoin after healing"
+	same_everywhere /part 20 || fail "servers differ after healing"
+	[ "$(children "$old" /part | wc -l)" -eq 5 ] || fail "rejoined server lacks the majority's writes"
+	say "partition: minority refused writes, majority went on, healed and rejoined"
+	;;
+rolling)
+	up
+	write 1 /roll || fail "create /roll"
+	n=0
+	for i in 1 2 3; do
+		T stop "$i" >/dev/null 2>&1
+		w=$(others "$i" | head -1)
+		for j in 1 2 3 4 5; do
+			n=$((n + 1))
+			ok=0
+			for try in 1 2 3 4 5 6 7 8 9 10; do
+				write "$w" "/roll/k$n" && ok=1 && break
+				sleep 1
+			done
+			[ "$ok" -eq 1 ] || fail "write $n with server $i down"
+		done
+		T start "$i" >/dev/null 2>&1 || fail "restart of $i"
+		wait_roles 30 || fail "server $i did not rejoin"
+		say "server $i restarted, $n writes so far"
+	done
+	same_everywhere /roll 20 || fail "servers differ after the rolling restart"
+	[ "$(children 1 /roll | wc -l)" -eq 15 ] || fail "writes lost in the rolling restart"
+	say "rolling: 15 writes across three restarts, none lost"
+	;;
+*)
+	echo "ens.sh: unknown scenario $scenario" >&2
+	exit 2
+	;;
+esac
+echo "PASS: $scenario"
