@@ -1085,6 +1085,7 @@ main(int argc, char **argv)
 			usage();
 			return 2;
 		}
+		printwatches = false;
 		rc = latency(lat_n, argv[optind]);
 	} else if (optind < argc) {
 		/* one-shot */
