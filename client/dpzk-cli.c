@@ -1026,6 +1026,22 @@ read_line(const char *prompt)
 		if (interactive && isatty(STDIN_FILENO)) {
 			fputs(prompt, stdout);
 			fflush(stdout);
+			/* keep the session alive (pings) and print events
+			 * until a line is typed */
+			for (;;) {
+				struct pollfd p[2] = {
+					{.fd = STDIN_FILENO, .events = POLLIN},
+					{.fd = zh ? dpzk_fd(zh) : -1,
+					 .events = POLLIN},
+				};
+
+				if (poll(p, 2, 100) < 0 && errno != EINTR)
+					break;
+				if (zh)
+					dpzk_process(zh, dpzk_now());
+				if (p[0].revents)
+					break;
+			}
 		}
 		if (fgets(buf, sizeof(buf), stdin) == NULL)
 			return NULL;
