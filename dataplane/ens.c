@@ -552,6 +552,28 @@ tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
+/* Ensemble lines for mntr (ZooKeeper's names where they exist). */
+static size_t
+mntr_lines(const struct ens_status *s, char *out, size_t cap)
+{
+	int n = snprintf(out, cap,
+			 "zk_dpzk_zab_leader\t%u\nzk_dpzk_zab_epoch\t%u\n"
+			 "zk_dpzk_zab_last_zxid\t0x%" PRIx64
+			 "\nzk_dpzk_zab_commit_zxid\t0x%" PRIx64 "\n",
+			 s->leader, s->epoch, s->last_zxid, s->commit_zxid);
+	size_t o = n > 0 && (size_t)n < cap ? (size_t)n : 0;
+
+	if (s->role == ZAB_LEADING) {
+		n = snprintf(out + o, cap - o,
+			     "zk_followers\t%u\nzk_synced_followers\t%u\n"
+			     "zk_dpzk_max_follower_lag\t%" PRIu64 "\n",
+			     s->followers, s->synced, s->max_lag);
+		if (n > 0 && (size_t)n < cap - o)
+			o += (size_t)n;
+	}
+	return o;
+}
+
 size_t
 ens_admin_patch(const char *word, const char *in, size_t len, char *out,
 		size_t cap)
@@ -571,37 +593,22 @@ ens_admin_patch(const char *word, const char *in, size_t len, char *out,
 		size_t ll = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
 		int n;
 
-		if (ll >= 16 && strncmp(p, "zk_server_state\t", 16) == 0)
+		if (ll >= 16 && strncmp(p, "zk_server_state\t", 16) == 0) {
 			n = snprintf(out + o, cap - o, "zk_server_state\t%s\n",
 				     st);
-		else if (ll >= 6 && strncmp(p, "Mode: ", 6) == 0)
+			if (n > 0 && (size_t)n < cap - o) {
+				o += (size_t)n;
+				n = (int)mntr_lines(&s, out + o, cap - o);
+			}
+		} else if (ll >= 6 && strncmp(p, "Mode: ", 6) == 0) {
 			n = snprintf(out + o, cap - o, "Mode: %s\n", st);
-		else
+		} else {
 			n = snprintf(out + o, cap - o, "%.*s", (int)ll, p);
+		}
 		if (n < 0 || (size_t)n >= cap - o)
 			return o;
 		o += (size_t)n;
 		p += ll;
-	}
-	if (len >= 10 && memmem(in, len, "zk_version", 10) != NULL) {
-		int n = snprintf(
-			out + o, cap - o,
-			"zk_dpzk_zab_leader\t%u\nzk_dpzk_zab_epoch\t%u\n"
-			"zk_dpzk_zab_last_zxid\t0x%" PRIx64
-			"\nzk_dpzk_zab_commit_zxid\t0x%" PRIx64 "\n",
-			s.leader, s.epoch, s.last_zxid, s.commit_zxid);
-
-		if (n > 0 && (size_t)n < cap - o)
-			o += (size_t)n;
-		if (s.role == ZAB_LEADING) {
-			n = snprintf(out + o, cap - o,
-				     "zk_followers\t%u\nzk_synced_followers\t%"
-				     "u\nzk_dpzk_max_follower_lag\t%" PRIu64
-				     "\n",
-				     s.followers, s.synced, s.max_lag);
-			if (n > 0 && (size_t)n < cap - o)
-				o += (size_t)n;
-		}
 	}
 	return o;
 }

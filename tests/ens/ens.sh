@@ -153,6 +153,10 @@ now_ms() { date +%s%3N; }
 case "$scenario" in
 basic)
 	up
+	for ((k = 0; k < 20; k++)); do
+		mntr "$leader" | grep -qE '^zk_synced_followers\s+2' && break
+		sleep 0.5
+	done
 	mntr "$leader" | grep -qE '^zk_synced_followers\s+2' ||
 		{ mntr "$leader"; fail "leader does not report 2 synced followers"; }
 	write "$leader" /basic || fail "create on the leader"
