@@ -426,7 +426,17 @@ test_bad_fragments_on_a_session_leave_it_working(void **state)
 	size_t len;
 	int n = 0;
 
+	static const char *const reasons[] = {"too_big", "bad_fragment",
+					      "out_of_window", "bad_ack"};
+	static const int least[] = {1, 3, 100, 1};
+	int64_t before[4];
+	char k[64];
+
 	(void)state;
+	for (int i = 0; i < 4; i++) {
+		snprintf(k, sizeof(k), "zk_dpzk_chan_drop_%s", reasons[i]);
+		before[i] = counter(k);
+	}
 	assert_int_equal(it_raw_open(&r), 0);
 	assert_int_equal(it_raw_connect(&r, 0, 10000, 5000), 0);
 	proto_chan_derive_key(r.passwd, r.nonce, key);
@@ -466,6 +476,17 @@ test_bad_fragments_on_a_session_leave_it_working(void **state)
 	tx(r.fd, d, len, &n);
 	good_writes(3);
 	server_alive();
+	/* each refusal counted under its reason */
+	for (int i = 0; i < 4; i++) {
+		int64_t d;
+
+		snprintf(k, sizeof(k), "zk_dpzk_chan_drop_%s", reasons[i]);
+		d = counter(k) - before[i];
+		print_message("# %s +%lld\n", k, (long long)d);
+		if (d < least[i])
+			fail_msg("%s +%lld, expected at least +%d", k,
+				 (long long)d, least[i]);
+	}
 	/* the session itself still works: its next message, seq 1 */
 	{
 		struct proto_request q = {.type = PROTO_OP_EXISTS};
