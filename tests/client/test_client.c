@@ -289,7 +289,7 @@ test_expired_session_reported(void **state)
 	int len = sizeof(buf);
 
 	(void)state;
-	fakesrv_set_max_timeout(fs, 600);
+	fakesrv_set_max_timeout(fs, 1500);
 	zh = connect_to(fakesrv_addr(fs), 10000, &l);
 	fakesrv_expire_sessions(fs);
 	assert_int_equal(dpzk_get(zh, "/", 0, buf, &len, NULL),
@@ -335,8 +335,8 @@ test_failover_keeps_session_and_retries(void **state)
 	int64_t sid;
 
 	(void)state;
-	fakesrv_set_max_timeout(a, 600);
-	fakesrv_set_max_timeout(b, 600);
+	fakesrv_set_max_timeout(a, 1500);
+	fakesrv_set_max_timeout(b, 1500);
 	snprintf(hosts, sizeof(hosts), "%s,%s", fakesrv_addr(a),
 		 fakesrv_addr(b));
 	zh = connect_to(hosts, 10000, NULL);
@@ -490,8 +490,8 @@ test_retried_write_gets_its_first_result(void **state)
 	struct dpzk_handle *zh;
 
 	(void)state;
-	fakesrv_set_max_timeout(a, 600);
-	fakesrv_set_max_timeout(b, 600);
+	fakesrv_set_max_timeout(a, 1500);
+	fakesrv_set_max_timeout(b, 1500);
 	snprintf(hosts, sizeof(hosts), "%s,%s", fakesrv_addr(a),
 		 fakesrv_addr(b));
 	zh = connect_to(hosts, 10000, NULL);
@@ -564,8 +564,8 @@ test_auth_and_watches_replayed_on_new_server(void **state)
 	struct dpzk_handle *zh;
 
 	(void)state;
-	fakesrv_set_max_timeout(a, 600);
-	fakesrv_set_max_timeout(b, 600);
+	fakesrv_set_max_timeout(a, 1500);
+	fakesrv_set_max_timeout(b, 1500);
 	snprintf(hosts, sizeof(hosts), "%s,%s", fakesrv_addr(a),
 		 fakesrv_addr(b));
 	zh = connect_to(hosts, 10000, NULL);
