@@ -106,7 +106,8 @@ enum dp_huge { DP_HUGE_AUTO, DP_HUGE_ON, DP_HUGE_OFF };
 enum dp_durability {
 	DP_DURABILITY_DSYNC,	 /* O_DSYNC / RWF_DSYNC writes (FUA) */
 	DP_DURABILITY_FDATASYNC, /* writes followed by linked fdatasync */
-	DP_DURABILITY_NONE	 /* benchmarks of the network path only */
+	DP_DURABILITY_NONE,	 /* benchmarks of the network path only */
+	DP_DURABILITY_AUTO	 /* whichever nvme-log measured faster here */
 };
 
 /* Fault injection for one direction.  Probabilities are 0..1. */

@@ -49,7 +49,7 @@ struct key {
 };
 
 static const char *const durability_names[] = {"dsync", "fdatasync", "none",
-					       NULL};
+					       "auto", NULL};
 static const char *const huge_names[] = {"auto", "on", "off", NULL};
 static const char *const idle_names[] = {"spin", "adaptive", "interrupt", NULL};
 
@@ -87,8 +87,10 @@ static const struct key keys[] = {
 	    "this server's id in the ensemble (1..255)"),
 	STR("server", "data_dir", data_dir, "/var/lib/dpzk",
 	    "directory of the transaction log and snapshots"),
-	ENUM("server", "durability", durability, durability_names, "dsync",
-	     "log durability: dsync (O_DSYNC writes), fdatasync, none "
+	ENUM("server", "durability", durability, durability_names, "auto",
+	     "log durability: auto (RWF_DSYNC where the device has FUA, else "
+	     "write + linked fdatasync: docs/OPERATIONS.md), dsync, fdatasync, "
+	     "none "
 	     "(benchmarks of the network path only)"),
 	U32("server", "tick_ms", tick_ms, 1, 60000, "2000",
 	    "ZooKeeper tickTime in ms (session timeouts are counted in it)"),

@@ -327,10 +327,11 @@ main(int argc, char **argv)
 	lc.dir = dc.data_dir;
 	lc.segment_size = (uint64_t)log_segment_mb << 20;
 	lc.retain = sc.snap_retain;
-	lc.durability = dc.durability == DP_DURABILITY_NONE ? NLOG_DUR_NONE
-			: dc.durability == DP_DURABILITY_FDATASYNC
-				? NLOG_DUR_FDATASYNC
-				: NLOG_DUR_DSYNC;
+	lc.durability =
+		dc.durability == DP_DURABILITY_NONE	   ? NLOG_DUR_NONE
+		: dc.durability == DP_DURABILITY_FDATASYNC ? NLOG_DUR_FDATASYNC
+		: dc.durability == DP_DURABILITY_DSYNC	   ? NLOG_DUR_DSYNC
+							   : NLOG_DUR_DEFAULT;
 	if (ec.n_servers)
 		ens_recover_ops(t, &ops);
 	else

@@ -58,7 +58,7 @@ test_defaults_are_documented_values(void **state)
 	assert_int_equal(c.netmask, 0xffffff00u);
 	assert_int_equal(c.idle, DP_IDLE_SPIN);
 	assert_int_equal(c.huge, DP_HUGE_AUTO);
-	assert_int_equal(c.durability, DP_DURABILITY_DSYNC);
+	assert_int_equal(c.durability, DP_DURABILITY_AUTO);
 	assert_int_equal(c.session_timeout_min_ms, 4000);
 	assert_int_equal(c.session_timeout_max_ms, 40000);
 	assert_int_equal(c.timer_us, 1000);
