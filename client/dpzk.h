@@ -7,7 +7,7 @@
  *
  * Why it is built this way: any application can link it — the transport
  * is an ordinary non-blocking kernel UDP socket speaking dpzk's session
- * channel (docs/PROTOCOL-channel.md: sequence numbers, acks,
+ * channel (docs/PROTOCOL.md §8: sequence numbers, acks,
  * retransmission, reassembly, MAC; the channel code is proto/'s, shared
  * with the server).  There is no background thread.  Either
  *   - integrate it in your event loop: poll dpzk_fd() for POLLIN, wake at

@@ -16,7 +16,7 @@
  * Requests stay in the pending list (encoded) until their reply arrives,
  * across reconnects: after a new CONNECTED they are resent in order with
  * their original xid, and the server's per-session (xid → reply) memory
- * turns a retried write into its first result (docs/PROTOCOL-channel.md).
+ * turns a retried write into its first result (docs/PROTOCOL.md §8).
  */
 #include <errno.h>
 #include <netdb.h>

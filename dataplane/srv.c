@@ -1097,7 +1097,7 @@ do_write(struct sess *s, uint32_t slot, const struct proto_req_hdr *h,
 	if (rc == -ESTALE) {
 		/* older than the session's last applied write: it was
 		 * applied (once); its reply body is gone, so answer OK with
-		 * no body (docs/PROTOCOL-channel.md §2.6) — never apply it
+		 * no body (docs/PROTOCOL.md §8 §2.6) — never apply it
 		 * again */
 		size_t len;
 

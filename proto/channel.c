@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * proto/channel.c — the reliable session/peer channel (proto_channel.h,
- * docs/PROTOCOL-channel.md).
+ * docs/PROTOCOL.md §8).
  *
  * Why it is built this way:
  *  - Messages, not bytes, carry sequence numbers: one seq per message, a

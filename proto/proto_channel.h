@@ -2,7 +2,7 @@
 /*
  * proto/proto_channel.h — the reliable, ordered, authenticated channel that
  * carries dpzk messages over datagrams (DESIGN.md §4.2/§4.3,
- * docs/PROTOCOL-channel.md).  Included from proto/proto.h; do not include
+ * docs/PROTOCOL.md §8).  Included from proto/proto.h; do not include
  * directly.
  *
  * Why it is built this way: the same code runs on a DPDK lcore (one channel
@@ -183,7 +183,7 @@ void proto_chan_derive_key(const uint8_t passwd[16], uint64_t nonce,
 			   uint8_t key[16]);
 
 /*
- * The datagrams outside any channel (docs/PROTOCOL-channel.md §2.1, §2.4),
+ * The datagrams outside any channel (docs/PROTOCOL.md §8 §2.1, §2.4),
  * built here so both ends agree byte for byte.  Each writes one sealed
  * datagram into buf (cap bytes) and returns its length, or -ENOSPC /
  * -EINVAL.

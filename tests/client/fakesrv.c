@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * tests/client/fakesrv.c — see fakesrv.h.  A test double of the server
- * side of the session channel, written from docs/PROTOCOL-channel.md with
+ * side of the session channel, written from docs/PROTOCOL.md §8 with
  * proto/'s codecs and channel, so the client is tested against the
  * documented datagram flows rather than against itself.
  */
@@ -39,7 +39,7 @@ struct fnode {
 
 /* A session, with its last replies by xid: a request retried with the
  * same xid (after a reconnect, maybe to another server) gets its first
- * result again instead of being applied twice (PROTOCOL-channel §2.6). */
+ * result again instead of being applied twice (PROTOCOL.md §8.2.6). */
 struct fsess {
 	int64_t id;
 	uint8_t passwd[16];

@@ -3,7 +3,7 @@
  * tests/client/fakesrv.h — a tiny in-test dpzk server for libdpzk's unit
  * tests: one thread, one UDP socket on 127.0.0.1, the real proto/ codecs
  * and channel, an in-memory table of znodes with data watches.  Just
- * enough of the server side of docs/PROTOCOL-channel.md to exercise the
+ * enough of the server side of docs/PROTOCOL.md §8 to exercise the
  * client (handshake, requests, events before replies, retransmission,
  * reassembly, pings, expiry, failover).  Test-only: never a server.
  */
