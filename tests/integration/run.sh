@@ -61,6 +61,14 @@ export DPZK_SERVER="$("$testnet" ip 1):2181" DPZK_TESTNET="$name" \
 	DPZK_TESTNET_SH="$testnet" DPZK_RUN="$run" DPZK_DATA_DIR="$data"
 timeout -k 5 "$budget" "$testnet" exec --name "$name" "$test"
 rc=$?
+# An orderly stop, so a sanitizer build of the server reports at exit;
+# any sanitizer report in the server's log fails the test.
+timeout 20 "$testnet" stop --name "$name" 1 >/dev/null 2>&1
+if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$run/server1.log" 2>/dev/null; then
+	echo "# sanitizer report in the server's log:"
+	grep -E -A12 "AddressSanitizer|LeakSanitizer|runtime error:" "$run/server1.log" | head -60 | sed 's/^/#   /'
+	[ $rc -eq 0 ] && rc=1
+fi
 if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
 	echo "# test exit status $rc; server log (tail):"
 	tail -n 30 "$run/server1.log" 2>/dev/null | sed 's/^/#   /'

@@ -50,7 +50,7 @@ struct round {
 	/* setData stream on /crash/ctr-<r> */
 	int sets_sent, sets_done;
 	int max_acked_version;
-	char max_acked_data[16];
+	char max_acked_data[32];
 	int set_errors;
 	int set_rc;
 };
@@ -58,7 +58,7 @@ struct round {
 struct cctx {
 	struct round *rd;
 	int i; /* create index, or -1 for a setData */
-	char data[16];
+	char data[32];
 };
 
 static struct round R;
@@ -194,7 +194,7 @@ one_round(int r)
 			continue;
 		}
 		{
-			char want[16];
+			char want[32];
 
 			snprintf(want, sizeof(want), "d%d-%05d", r, i);
 			if (len != (int)strlen(want) ||
