@@ -122,6 +122,7 @@ static struct {
 	struct ens_status st;
 	uint64_t drop_bad_mac, drop_unknown, link_resets;
 	uint64_t last_poll_us;
+	uint32_t max_inflight;
 	/* slow-commit diagnostics: proposal times by zxid counter */
 	uint64_t prop_us[256];
 	uint64_t durable_us[256];
@@ -1339,7 +1340,17 @@ ens_active(void)
 uint64_t
 ens_next_zxid(void)
 {
-	return E.on ? zab_next_zxid(E.z) : 0;
+	struct zab_status zs;
+
+	if (!E.on || E.role != ZAB_LEADING)
+		return 0;
+	/* Refuse before prep, not at propose: a prep whose proposal is
+	 * refused would leave a pending change behind (and aborting every
+	 * pending change would forget the proposals in flight). */
+	zab_status(E.z, &zs);
+	if (zs.last_zxid - zs.commit_zxid + 2 >= E.max_inflight)
+		return 0;
+	return zab_next_zxid(E.z);
 }
 
 int
@@ -1478,6 +1489,7 @@ ens_start(const struct ens_config *c, const struct dp_config *dc,
 			return rc;
 		zp.snap_zxid = R.v[i].zxid;
 	}
+	E.max_inflight = zc.max_inflight;
 	E.z = zab_new(&zc, &zp);
 	if (E.z == NULL)
 		return -errno;

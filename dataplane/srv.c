@@ -2123,13 +2123,16 @@ ens_forward(struct sess *s, uint32_t slot, int kind,
 	size_t need = 64 + blen + (size_t)s->n_ids * (ID_STR + 20);
 
 	if (to == 0) {
-		/* no leader now: the client retries (ZooKeeper drops the
-		 * connection) */
+		/* no leader now (the client retries; ZooKeeper drops the
+		 * connection), or we lead with too much in flight */
 		if (kind == ENS_FWD_CREATE) {
 			sess_free(s);
 			return;
 		}
-		queue_reply_or_send(s, slot, h->xid, PROTO_ZCONNECTIONLOSS, t0);
+		queue_reply_or_send(s, slot, h->xid,
+				    ens_leading() ? PROTO_ZTHROTTLEDOP
+						  : PROTO_ZCONNECTIONLOSS,
+				    t0);
 		return;
 	}
 	p = pq_push();
@@ -2258,7 +2261,8 @@ srv_ens_request(uint32_t from, const void *pl, size_t len)
 	}
 	if (!ens_gate()) {
 		ens_ctl_send(from, ENS_CTL_ERR, sid, xid,
-			     PROTO_ZCONNECTIONLOSS);
+			     ens_leading() ? PROTO_ZTHROTTLEDOP
+					   : PROTO_ZCONNECTIONLOSS);
 		return;
 	}
 	memset(&txn, 0, sizeof(txn));
