@@ -4,7 +4,7 @@
 # (scripts/testnet.sh), driven with dpzk-cli, the dpzk-4lw admin words and
 # DPDK telemetry (run-time fault injection).
 #
-#   ens.sh TESTNET SERVER CLI SCENARIO
+#   ens.sh TESTNET SERVER CLI SCENARIO [ENS_MOVE]
 #
 # Scenarios:
 #   basic      a leader is elected; writes through every server are
@@ -19,11 +19,14 @@
 #              leader; healed, the old leader rejoins with every write
 #   rolling    each server in turn stopped, written around, restarted:
 #              nothing lost
+#   move       a client's server (the leader) is killed: the session
+#              moves to another server with its ephemeral (ENS_MOVE, a
+#              libdpzk program)
 # Every step is bounded in time; the network is torn down on every exit.
 # Exit 77 (skip) when not root or a tool is missing.
 set -uo pipefail
 
-testnet=$1 server=$2 cli=$3 scenario=$4
+testnet=$1 server=$2 cli=$3 scenario=$4 move=${5:-}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 fourlw=$top/scripts/dpzk-4lw
 tel=/usr/bin/dpdk-telemetry.py
@@ -147,7 +150,7 @@ same_everywhere() {
 up() { # up EXTRA-ARGS...
 	timeout 120 "$testnet" up 3 --bin "$server" --name "$name" \
 		--huge off --mem 64 --idle adaptive --timeout 40 -- \
-		--data_dir="$data/{i}" --session_timeout_min_ms=4000 \
+		--data_dir="$data/{i}" --session_timeout_min_ms=4000 --log_segment_mb=8 \
 		--server.1=198.18.0.11:2888:3888 \
 		--server.2=198.18.0.12:2888:3888 \
 		--server.3=198.18.0.13:2888:3888 \
@@ -288,6 +291,15 @@ rolling)
 	same_everywhere /roll 20 || fail "servers differ after the rolling restart"
 	[ "$(children 1 /roll | wc -l)" -eq 15 ] || fail "writes lost in the rolling restart"
 	say "rolling: 15 writes across three restarts, none lost"
+	;;
+move)
+	up
+	f=$(others "$leader" | head -1)
+	cli "$f" sync / | grep -qi error && fail "sync on follower $f"
+	[ -x "$move" ] || skip "no ens_move program given"
+	timeout 100 "$testnet" exec --name "$name" "$move" "$(ip_of "$leader"):2181" "$(ip_of "$f"):2181" \
+		"/run/dpzk-testnet/$name/pid.$leader" || fail "the session did not move"
+	say "move: the session of killed server $leader went on through $f"
 	;;
 *)
 	echo "ens.sh: unknown scenario $scenario" >&2
