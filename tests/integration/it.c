@@ -630,6 +630,20 @@ it_raw_send(struct it_raw *r, int32_t xid, const struct proto_request *q)
 	return rc;
 }
 
+int
+it_raw_send_bytes(struct it_raw *r, const void *msg, size_t len)
+{
+	int rc = -EAGAIN;
+
+	for (int i = 0; i < 500 && rc == -EAGAIN; i++) {
+		rc = proto_chan_send(&r->ch, PROTO_K_REQUEST, msg, len,
+				     now_ns());
+		if (rc == -EAGAIN)
+			raw_input(r, 10);
+	}
+	return rc;
+}
+
 void
 it_raw_poll(struct it_raw *r, int ms)
 {

@@ -141,6 +141,9 @@ int it_raw_connect(struct it_raw *r, int64_t sid, int timeout_ms, int wait_ms);
 /* Encodes RequestHeader{xid, q->type} + body and queues it.  0 or the
  * channel's -errno. */
 int it_raw_send(struct it_raw *r, int32_t xid, const struct proto_request *q);
+/* Queues an already-encoded message (RequestHeader + body) as a REQUEST.
+ * 0 or the channel's -errno. */
+int it_raw_send_bytes(struct it_raw *r, const void *msg, size_t len);
 /* Reads and runs the channel for up to ms.  With ping, keeps the session
  * alive. */
 void it_raw_poll(struct it_raw *r, int ms);

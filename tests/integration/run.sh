@@ -43,6 +43,7 @@ cleanup() {
 	trap - EXIT INT TERM
 	timeout 30 "$testnet" down --name "$name" >/dev/null 2>&1
 	rm -rf "$data"
+	echo "# torn down after ${SECONDS}s in all"
 	exit $rc
 }
 trap cleanup EXIT
@@ -55,12 +56,14 @@ if ! timeout 90 "$testnet" up 1 --bin "$server" --name "$name" \
 	exit 1
 fi
 run=/run/dpzk-testnet/$name
-echo "# network $name, server pid $(cat "$run/pid.1"), huge=$huge, args: ${extra[*]}"
+echo "# network $name up in ${SECONDS}s, server pid $(cat "$run/pid.1"), huge=$huge, args: ${extra[*]}"
 
 export DPZK_SERVER="$("$testnet" ip 1):2181" DPZK_TESTNET="$name" \
 	DPZK_TESTNET_SH="$testnet" DPZK_RUN="$run" DPZK_DATA_DIR="$data"
+t0=$SECONDS
 timeout -k 5 "$budget" "$testnet" exec --name "$name" "$test"
 rc=$?
+echo "# test ran $((SECONDS - t0))s, exit status $rc"
 # An orderly stop, so a sanitizer build of the server reports at exit;
 # any sanitizer report in the server's log fails the test.
 timeout 20 "$testnet" stop --name "$name" 1 >/dev/null 2>&1

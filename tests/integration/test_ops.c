@@ -866,6 +866,150 @@ test_remove_and_check_watches_report_nowatcher(void **state)
 	dpzk_close(zh);
 }
 
+/* ------------------------------------------------------------------ */
+/* What libdpzk has no call for: raw requests on proto/'s channel       */
+/* ------------------------------------------------------------------ */
+
+static uint8_t scratch[1 << 20];
+
+static struct proto_reply_hdr
+raw_call(struct it_raw *r, int32_t xid, const void *msg, size_t len, int32_t op,
+	 struct proto_response *a)
+{
+	struct proto_reply_hdr h = {0};
+	int i;
+
+	assert_int_equal(it_raw_send_bytes(r, msg, len), 0);
+	i = it_raw_wait_reply(r, xid, 5000);
+	assert_true(i >= 0);
+	assert_int_equal(
+		it_raw_decode_reply(r, i, op, &h, a, scratch, sizeof(scratch)),
+		0);
+	return h;
+}
+
+static void
+test_raw_multiread_results_are_independent(void **state)
+{
+	struct dpzk_handle *zh = conn(NULL);
+	struct proto_request ops[3], q;
+	struct proto_response a;
+	struct proto_reply_hdr h;
+	struct proto_wbuf w;
+	struct it_raw r;
+	uint8_t b[512];
+	struct proto_req_hdr rh = {.xid = 1, .type = PROTO_OP_MULTIREAD};
+
+	(void)state;
+	assert_int_equal(mk(zh, "/mr", NULL, 0), DPZK_ZOK);
+	assert_int_equal(mk(zh, "/mr/a", "A", 0), DPZK_ZOK);
+	assert_int_equal(it_raw_open(&r), 0);
+	assert_int_equal(it_raw_connect(&r, 0, 10000, 5000), 0);
+	memset(ops, 0, sizeof(ops));
+	ops[0].type = PROTO_OP_GETDATA;
+	ops[0].path.p = (const uint8_t *)"/mr/a";
+	ops[0].path.len = 5;
+	ops[1].type = PROTO_OP_GETCHILDREN;
+	ops[1].path.p = (const uint8_t *)"/mr";
+	ops[1].path.len = 3;
+	ops[2].type = PROTO_OP_GETDATA;
+	ops[2].path.p = (const uint8_t *)"/mr/none";
+	ops[2].path.len = 8;
+	memset(&q, 0, sizeof(q));
+	q.type = PROTO_OP_MULTIREAD;
+	q.multi.n = 3;
+	q.multi.ops = ops;
+	proto_wbuf_init(&w, b, sizeof(b));
+	proto_req_hdr_encode(&w, &rh);
+	assert_int_equal(proto_request_encode(&w, &q), 0);
+	h = raw_call(&r, 1, b, w.len, PROTO_OP_MULTIREAD, &a);
+	assert_int_equal(h.err, 0);
+	assert_int_equal(a.multi.n, 3);
+	assert_int_equal(a.multi.r[0].type, PROTO_OP_GETDATA);
+	assert_int_equal(a.multi.r[0].data.len, 1);
+	assert_memory_equal(a.multi.r[0].data.p, "A", 1);
+	assert_int_equal(a.multi.r[1].type, PROTO_OP_GETCHILDREN);
+	assert_int_equal(a.multi.r[1].children.n, 1);
+	assert_int_equal(a.multi.r[2].type, PROTO_OP_ERROR);
+	assert_int_equal(a.multi.r[2].err, PROTO_ZNONODE);
+	it_raw_close(&r);
+	dpzk_close(zh);
+}
+
+static void
+test_raw_unsupported_ops_are_unimplemented(void **state)
+{
+	struct it_raw r;
+	struct proto_reply_hdr h;
+	uint8_t b[64];
+	struct proto_wbuf w;
+
+	(void)state;
+	assert_int_equal(it_raw_open(&r), 0);
+	assert_int_equal(it_raw_connect(&r, 0, 10000, 5000), 0);
+	/* check outside a multi: UNIMPLEMENTED (ZOOKEEPER-2623, 3.9.3) */
+	{
+		struct proto_req_hdr rh = {.xid = 1, .type = PROTO_OP_CHECK};
+
+		proto_wbuf_init(&w, b, sizeof(b));
+		proto_req_hdr_encode(&w, &rh);
+		proto_put_cstr(&w, "/");
+		proto_put_int(&w, -1);
+		h = raw_call(&r, 1, b, w.len, 0, NULL);
+		assert_int_equal(h.err, PROTO_ZUNIMPLEMENTED);
+	}
+	/* reconfig on a standalone server, and an unknown opcode */
+	{
+		struct proto_req_hdr rh = {.xid = 2, .type = PROTO_OP_RECONFIG};
+
+		proto_wbuf_init(&w, b, sizeof(b));
+		proto_req_hdr_encode(&w, &rh);
+		proto_put_cstr(&w, NULL);
+		proto_put_cstr(&w, NULL);
+		proto_put_cstr(&w, NULL);
+		proto_put_long(&w, -1);
+		h = raw_call(&r, 2, b, w.len, 0, NULL);
+		assert_int_equal(h.err, PROTO_ZUNIMPLEMENTED);
+	}
+	/* ZooKeeper's own ping record is answered (xid -2) */
+	{
+		struct proto_req_hdr rh = {.xid = PROTO_XID_PING,
+					   .type = PROTO_OP_PING};
+
+		proto_wbuf_init(&w, b, sizeof(b));
+		proto_req_hdr_encode(&w, &rh);
+		h = raw_call(&r, PROTO_XID_PING, b, w.len, 0, NULL);
+		assert_int_equal(h.err, 0);
+	}
+	/* a request body that does not decode: an error, and the session
+	 * goes on */
+	{
+		struct proto_req_hdr rh = {.xid = 4, .type = PROTO_OP_GETDATA};
+		struct proto_request q = {.type = PROTO_OP_EXISTS};
+
+		proto_wbuf_init(&w, b, sizeof(b));
+		proto_req_hdr_encode(&w, &rh);
+		proto_put_int(&w, 1000); /* a path length past the end */
+		h = raw_call(&r, 4, b, w.len, 0, NULL);
+		assert_int_not_equal(h.err, 0);
+		q.path.p = (const uint8_t *)"/";
+		q.path.len = 1;
+		assert_int_equal(it_raw_send(&r, 5, &q), 0);
+		assert_true(it_raw_wait_reply(&r, 5, 5000) >= 0);
+	}
+	/* an opcode ZooKeeper does not know: UNIMPLEMENTED
+	 * (UnimplementedRequestProcessor) */
+	{
+		struct proto_req_hdr rh = {.xid = 6, .type = 99};
+
+		proto_wbuf_init(&w, b, sizeof(b));
+		proto_req_hdr_encode(&w, &rh);
+		h = raw_call(&r, 6, b, w.len, 0, NULL);
+		assert_int_equal(h.err, PROTO_ZUNIMPLEMENTED);
+	}
+	it_raw_close(&r);
+}
+
 int
 main(void)
 {
@@ -895,6 +1039,8 @@ main(void)
 		cmocka_unit_test(test_add_watch_recursive_sees_descendants),
 		cmocka_unit_test(
 			test_remove_and_check_watches_report_nowatcher),
+		cmocka_unit_test(test_raw_multiread_results_are_independent),
+		cmocka_unit_test(test_raw_unsupported_ops_are_unimplemented),
 	};
 
 	it_deadline(150);
