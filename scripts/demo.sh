@@ -108,8 +108,9 @@ if [ "$ensemble" -eq 1 ]; then
 	ecli "$g" ls /ens
 	"$T" exec "$top/scripts/dpzk-4lw" "198.18.0.1$leader" mntr | grep -E 'zk_(server_state|followers|synced_followers|dpzk_zab)' | sed 's/^/  /'
 
-	step "kill -9 the leader (server $leader); writes go on through server $f"
-	kill -9 "$(cat "/run/dpzk-testnet/$n/pid.$leader")"
+	old=$leader
+	step "kill -9 the leader (server $old); writes go on through server $f"
+	kill -9 "$(cat "/run/dpzk-testnet/$n/pid.$old")"
 	t0=$(date +%s%N)
 	ok=0
 	for k in $(seq 1 60); do
@@ -125,11 +126,11 @@ if [ "$ensemble" -eq 1 ]; then
 	roles "$f" "$g"
 	ecli "$g" ls /ens
 
-	step "the old leader (server $leader) restarts and rejoins as a follower"
-	"$T" start "$leader" >/dev/null 2>&1 || { echo "restart failed"; exit 1; }
-	for k in $(seq 1 60); do [ "$(role "$leader")" = follower ] && break; sleep 0.5; done
+	step "the old leader (server $old) restarts and rejoins as a follower"
+	"$T" start "$old" >/dev/null 2>&1 || { echo "restart failed"; exit 1; }
+	for k in $(seq 1 60); do [ "$(role "$old")" = follower ] && break; sleep 0.5; done
 	roles 1 2 3
-	ecli "$leader" ls /ens
+	ecli "$old" ls /ens
 	step "done: stopping the test network"
 	exit 0
 fi

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * tests/ens/test_ens_config.c — the pure parts of dataplane/ens.c: the
+ * ensemble configuration keys (server.N lines, secret, limits) with their
+ * cross checks, and the rewriting of four-letter-word answers.  No EAL, no
+ * network: the real-process behaviour is in ens.sh.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "dataplane/ens.h"
+
+#define SECRET "00112233445566778899aabbccddeeff"
+
+static int
+set(struct ens_config *c, const char *k, const char *v)
+{
+	char why[256] = "";
+
+	return ens_config_set(c, k, v, why, sizeof(why));
+}
+
+static void
+test_server_line_parses(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "server.2", "198.18.0.12:2888:3888"), 0);
+	assert_int_equal(set(&c, "server.4", "10.0.0.4:2889:3889:observer"), 0);
+	assert_int_equal(c.n_servers, 2);
+	assert_int_equal(c.srv[0].id, 2);
+	assert_int_equal(c.srv[0].ip, (198u << 24) | (18u << 16) | 12u);
+	assert_int_equal(c.srv[0].peer_port, 2888);
+	assert_int_equal(c.srv[0].election_port, 3888);
+	assert_false(c.srv[0].observer);
+	assert_true(c.srv[1].observer);
+	assert_int_equal(c.srv[1].peer_port, 2889);
+}
+
+static void
+test_server_line_replaced_by_same_id(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "server.1", "10.0.0.1:2888:3888"), 0);
+	assert_int_equal(set(&c, "server.1", "10.0.0.9:2888:3888"), 0);
+	assert_int_equal(c.n_servers, 1);
+	assert_int_equal(c.srv[0].ip & 255, 9);
+}
+
+static void
+test_bad_server_lines_refused(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "server.1", "10.0.0.1:2888"), -EINVAL);
+	assert_int_equal(set(&c, "server.1", "10.0.0.300:2888:3888"), -EINVAL);
+	assert_int_equal(set(&c, "server.1", "10.0.0.1:0:3888"), -EINVAL);
+	assert_int_equal(set(&c, "server.1", "10.0.0.1:2888:70000"), -EINVAL);
+	assert_int_equal(set(&c, "server.1", "10.0.0.1:2888:3888:boss"),
+			 -EINVAL);
+	assert_int_equal(set(&c, "server.0", "10.0.0.1:2888:3888"), -EINVAL);
+	assert_int_equal(set(&c, "server.256", "10.0.0.1:2888:3888"), -EINVAL);
+	assert_int_equal(set(&c, "server.x", "10.0.0.1:2888:3888"), -EINVAL);
+	assert_int_equal(c.n_servers, 0);
+}
+
+static void
+test_secret_must_be_32_hex(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "ensemble_secret", "0011"), -EINVAL);
+	assert_int_equal(
+		set(&c, "ensemble_secret", "zz112233445566778899aabbccddeeff"),
+		-EINVAL);
+	assert_false(c.secret_set);
+	assert_int_equal(set(&c, "ensemble-secret", SECRET), 0);
+	assert_true(c.secret_set);
+	assert_int_equal(c.secret[0], 0x00);
+	assert_int_equal(c.secret[15], 0xff);
+}
+
+static void
+test_limits_parse_and_bound(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "init_limit", "50"), 0);
+	assert_int_equal(set(&c, "sync_limit", "20"), 0);
+	assert_int_equal(set(&c, "zab_tick_ms", "2"), 0);
+	assert_int_equal(set(&c, "zab_window_entries", "16"), 0);
+	assert_int_equal(c.init_limit, 50);
+	assert_int_equal(c.sync_limit, 20);
+	assert_int_equal(c.tick_ms, 2);
+	assert_int_equal(c.hist_entries, 16);
+	assert_int_equal(set(&c, "init_limit", "0"), -EINVAL);
+	assert_int_equal(set(&c, "zab_tick_ms", "ten"), -EINVAL);
+	assert_int_equal(set(&c, "zab_window_entries", "8"), -EINVAL);
+}
+
+static void
+test_unknown_key_is_not_ours(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "max_sessions", "10"), -ENOENT);
+	assert_int_equal(set(&c, "servers", "1"), -ENOENT);
+}
+
+static void
+test_check_needs_self_and_secret(void **state)
+{
+	struct ens_config c;
+	char why[256];
+
+	(void)state;
+	ens_config_defaults(&c);
+	/* standalone: nothing to check */
+	assert_int_equal(ens_config_check(&c, 1, why, sizeof(why)), 0);
+	assert_int_equal(set(&c, "server.1", "10.0.0.1:2888:3888"), 0);
+	assert_int_equal(set(&c, "server.2", "10.0.0.2:2888:3888"), 0);
+	assert_int_equal(ens_config_check(&c, 1, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "ensemble_secret"));
+	assert_int_equal(set(&c, "ensemble_secret", SECRET), 0);
+	assert_int_equal(ens_config_check(&c, 3, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "server_id 3"));
+	assert_int_equal(ens_config_check(&c, 2, why, sizeof(why)), 0);
+}
+
+static void
+test_check_needs_a_voter(void **state)
+{
+	struct ens_config c;
+	char why[256];
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "server.1", "10.0.0.1:2888:3888:observer"), 0);
+	assert_int_equal(set(&c, "ensemble_secret", SECRET), 0);
+	assert_int_equal(ens_config_check(&c, 1, why, sizeof(why)), -EINVAL);
+}
+
+static void
+test_admin_patch_rewrites_the_role(void **state)
+{
+	const char in[] = "zk_version\t3.9.0\nzk_server_state\tstandalone\n"
+			  "zk_znode_count\t4\n";
+	const char stat[] = "Zxid: 0x0\nMode: standalone\nNode count: 4\n";
+	char out[1024];
+	size_t n;
+
+	(void)state;
+	n = ens_admin_patch(NULL, in, sizeof(in) - 1, out, sizeof(out) - 1);
+	out[n] = 0;
+	assert_null(strstr(out, "standalone"));
+	assert_non_null(strstr(out, "zk_server_state\tlooking\n"));
+	assert_non_null(strstr(out, "zk_dpzk_zab_epoch\t"));
+	/* the ensemble lines come right after the state (the reply is one
+	 * datagram: what is cut is at the end) */
+	assert_true(strstr(out, "zk_dpzk_zab_leader") <
+		    strstr(out, "zk_znode_count"));
+	n = ens_admin_patch(NULL, stat, sizeof(stat) - 1, out, sizeof(out) - 1);
+	out[n] = 0;
+	assert_non_null(strstr(out, "Mode: looking\n"));
+	assert_non_null(strstr(out, "Node count: 4\n"));
+}
+
+static void
+test_admin_patch_never_overflows(void **state)
+{
+	const char in[] = "zk_server_state\tstandalone\nzk_a\t1\nzk_b\t2\n";
+	char out[40];
+	size_t n;
+
+	(void)state;
+	memset(out, 'X', sizeof(out));
+	n = ens_admin_patch(NULL, in, sizeof(in) - 1, out, 32);
+	assert_true(n < 32);
+	assert_int_equal(out[39], 'X');
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_server_line_parses),
+		cmocka_unit_test(test_server_line_replaced_by_same_id),
+		cmocka_unit_test(test_bad_server_lines_refused),
+		cmocka_unit_test(test_secret_must_be_32_hex),
+		cmocka_unit_test(test_limits_parse_and_bound),
+		cmocka_unit_test(test_unknown_key_is_not_ours),
+		cmocka_unit_test(test_check_needs_self_and_secret),
+		cmocka_unit_test(test_check_needs_a_voter),
+		cmocka_unit_test(test_admin_patch_rewrites_the_role),
+		cmocka_unit_test(test_admin_patch_never_overflows),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
