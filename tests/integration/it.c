@@ -167,6 +167,34 @@ it_server_start(void)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+int
+it_server_log_line(const char *needle, char *out, size_t cap)
+{
+	const char *run = getenv("DPZK_RUN");
+	char path[512], line[1024];
+	int found = -ENOENT;
+	FILE *f;
+
+	if (run == NULL)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s/server1.log", run);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		size_t n;
+
+		if (strstr(line, needle) == NULL)
+			continue;
+		n = strcspn(line, "\n");
+		line[n] = 0;
+		snprintf(out, cap, "%s", line);
+		found = (int)strlen(out);
+	}
+	fclose(f);
+	return found;
+}
+
 bool
 it_ping(void)
 {

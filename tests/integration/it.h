@@ -48,6 +48,9 @@ int it_server_kill9(void);
 /* Start the server again (testnet.sh start 1: same arguments, same data
  * directory) and wait until it answers ping.  0 or -1. */
 int it_server_start(void);
+/* The last line of the server's log containing `needle` into out
+ * (NUL-terminated, newline stripped).  Its length, or -ENOENT. */
+int it_server_log_line(const char *needle, char *out, size_t cap);
 /* One ICMP echo answered within a second? */
 bool it_ping(void);
 
