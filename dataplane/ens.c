@@ -123,6 +123,7 @@ static struct {
 	uint64_t drop_bad_mac, drop_unknown, link_resets;
 	uint64_t last_poll_us;
 	uint32_t max_inflight;
+	uint64_t stuck_since_us, stuck_next_log_us;
 	/* slow-commit diagnostics: proposal times by zxid counter */
 	uint64_t prop_us[256];
 	uint64_t durable_us[256];
@@ -1313,6 +1314,30 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 	if (now_us >= E.publish_next_us) {
 		E.publish_next_us = now_us + 100000;
 		publish();
+	}
+	/* watchdog: a log write that does not become durable */
+	if (nlog_last_zxid(E.l) > nlog_durable_zxid(E.l)) {
+		if (E.stuck_since_us == 0) {
+			E.stuck_since_us = now_us;
+		} else if (now_us - E.stuck_since_us > 1000000 &&
+			   now_us >= E.stuck_next_log_us) {
+			struct nlog_stats ns;
+
+			nlog_get_stats(E.l, &ns);
+			E.stuck_next_log_us = now_us + 1000000;
+			ENS_LOG(WARNING,
+				"log not durable for %" PRIu64
+				" ms: last 0x%" PRIx64 " durable 0x%" PRIx64
+				" idle %d appends %" PRIu64 " flushes %" PRIu64
+				" writes %" PRIu64 " rolls %" PRIu64
+				" spare_ready %d\n",
+				(now_us - E.stuck_since_us) / 1000,
+				nlog_last_zxid(E.l), nlog_durable_zxid(E.l),
+				nlog_idle(E.l), ns.appends, ns.flushes,
+				ns.writes, ns.rolls, ns.spare_ready);
+		}
+	} else {
+		E.stuck_since_us = 0;
 	}
 }
 

@@ -112,7 +112,7 @@ write() { cli "$1" create "$2" "v" | grep -q '^Created'; }
 # timed-out create may have been applied)
 ensure() {
 	for ((k = 0; k < 5; k++)); do
-		cli "$1" create "$2" "v" | grep -qE '^Created|exists' && return 0
+		cli "$1" create "$2" "${3:-v}" | grep -qE '^Created|exists' && return 0
 		sleep 1
 	done
 	return 1
@@ -191,6 +191,16 @@ basic)
 		cli "$i" stat /basic/eph | grep -q czxid &&
 			fail "ephemeral of a closed session still on $i"
 	done
+	# datagrams on the peer port that are no peer's are dropped, counted
+	X python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+for i in range(5):
+    s.sendto(b"\xd2\x7b" + bytes(60), ("198.18.0.11", 2888))
+' || fail "cannot send junk"
+	sleep 0.5
+	telemetry 1 /dpzk/ensemble | grep -qE '"peer_drop_unknown": [1-9]' ||
+		fail "junk on the peer port was not counted"
 	say "basic: election, writes through every server, replicated"
 	;;
 failover)
@@ -227,13 +237,14 @@ failover)
 	say "failover: ${#acked[@]} acknowledged writes, none lost; old leader rejoined"
 	;;
 snap)
-	up --zab_window_entries=16 --snap_every_txns=8
+	up --zab_window_entries=16 --snap_every_txns=8 --zab_snap_chunk_kb=4
+	big=$(head -c 1000 /dev/zero | tr '\0' 'x')
 	f=$(others "$leader" | head -1)
 	ensure "$leader" /snap || fail "create /snap"
 	T stop "$f" >/dev/null 2>&1
 	say "stopped follower $f"
 	for n in $(seq 1 40); do
-		ensure "$leader" "/snap/k$n" || fail "write $n with a follower down"
+		ensure "$leader" "/snap/k$n" "$big" || fail "write $n with a follower down"
 	done
 	T start "$f" >/dev/null 2>&1 || fail "restart of $f"
 	wait_roles 30 || fail "follower $f did not rejoin"
@@ -241,6 +252,8 @@ snap)
 	[ "$(children "$f" /snap | wc -l)" -eq 40 ] || fail "rejoined follower lacks writes"
 	grep -q "installed SNAP" "/run/dpzk-testnet/$name/server$f.log" ||
 		fail "follower $f did not sync by SNAP"
+	[ "$(cli "$f" get /snap/k40 | tail -1 | wc -c)" -ge 1000 ] ||
+		fail "the value of /snap/k40 did not come with the SNAP"
 	say "snap: follower $f came back by SNAP with all 40 writes"
 	;;
 partition)
