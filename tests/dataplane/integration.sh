@@ -32,16 +32,35 @@ fi
 name="dpzk-it$mode-$$"
 export DPZK_TESTNET=$name
 pass=0 fail=0
-ok() { echo "ok - $*"; pass=$((pass + 1)); }
-bad() { echo "FAIL - $*"; fail=$((fail + 1)); }
+ok() { echo "ok - $* [${SECONDS}s]"; pass=$((pass + 1)); }
+bad() { echo "FAIL - $* [${SECONDS}s]"; fail=$((fail + 1)); }
 cleanup() { timeout 30 "$testnet" down >/dev/null 2>&1; }
 trap cleanup EXIT
 
-tel() { # tel SERVER CMD → JSON
-	timeout 45 python3 "$probe" telemetry "$(cat "/run/dpzk-testnet/$name/prefix.$1")" "$2"
+tel() { # tel SERVER CMD → JSON (3 tries: a loaded machine can be slow)
+	local k out
+	for k in 1 2 3; do
+		if out=$(timeout 30 python3 "$probe" telemetry \
+			"$(cat "/run/dpzk-testnet/$name/prefix.$1")" "$2" 2>&1); then
+			echo "$out"
+			return 0
+		fi
+		echo "# telemetry $2 on server $1, try $k: $(echo "$out" | tail -1)" >&2
+	done
+	return 1
 }
 jget() { # jget JSON KEY → value of KEY in the single inner dict
 	python3 -c 'import json,sys; d=json.loads(sys.argv[1]); print(list(d.values())[0].get(sys.argv[2], 0))' "$1" "$2"
+}
+
+diag() { # what the network looks like when server $1 is unreachable
+	echo "# diag: $("$testnet" exec ip -br link show "dpzkt$1")"
+	echo "# diag: fdb $("$testnet" exec bridge fdb show br dpzkbr0 | grep -v '33:33\|01:00' | tr '\n' ' ')"
+	echo "# diag: neigh $("$testnet" exec ip neigh show | tr '\n' ' ')"
+	echo "# diag: $(grep 'port 0' "$("$testnet" log "$1")")"
+	echo "# diag: stats $(tel "$1" /dpzk/stats)"
+	echo "# diag: $("$testnet" exec ip -s link show "dpzkt$1" | sed -n 3,6p | tr -s ' ' | tr '\n' ' ')"
+	echo "# diag: psr $(ps -o psr=,pcpu=,stat= -p "$(cat "/run/dpzk-testnet/$name/pid.$1")") load $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 echo "# mode $mode: bringing up 2 dpzk-echo servers"
@@ -71,6 +90,7 @@ for i in 1 2; do
 		ok "server $i answers ping"
 	else
 		bad "server $i does not answer ping"
+		diag $i
 	fi
 	if out=$(timeout 120 "$testnet" exec "$rtt" "$ip" 2181 500 200 1000); then
 		ok "server $i echoes 500 UDP datagrams intact: $(echo "$out" | tail -1)"
