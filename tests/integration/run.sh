@@ -41,9 +41,10 @@ data=$(mktemp -d /var/tmp/dpzk-it.XXXXXX) || exit 1
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
+	local t=$SECONDS
 	timeout 30 "$testnet" down --name "$name" >/dev/null 2>&1
 	rm -rf "$data"
-	echo "# torn down after ${SECONDS}s in all"
+	echo "# torn down in $((SECONDS - t))s, ${SECONDS}s in all"
 	exit $rc
 }
 trap cleanup EXIT
@@ -66,7 +67,9 @@ rc=$?
 echo "# test ran $((SECONDS - t0))s, exit status $rc"
 # An orderly stop, so a sanitizer build of the server reports at exit;
 # any sanitizer report in the server's log fails the test.
+t0=$SECONDS
 timeout 20 "$testnet" stop --name "$name" 1 >/dev/null 2>&1
+echo "# server stopped in $((SECONDS - t0))s"
 if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$run/server1.log" 2>/dev/null; then
 	echo "# sanitizer report in the server's log:"
 	grep -E -A12 "AddressSanitizer|LeakSanitizer|runtime error:" "$run/server1.log" | head -60 | sed 's/^/#   /'
