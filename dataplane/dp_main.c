@@ -647,6 +647,8 @@ ipv4_input(struct dp_lcore *lc, struct rte_mbuf *m, uint8_t *frame, size_t len,
 			n = dp_neigh_learn(&lc->neigh, ip.src, eth->src,
 					   lc->now_us, evict_pending, lc);
 			neigh_flush(lc, n);
+		} else {
+			n->updated_us = lc->now_us; /* heard from: fresh */
 		}
 	}
 	switch (ip.proto) {
