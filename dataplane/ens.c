@@ -1178,7 +1178,7 @@ process(void)
 				if (rc != 0)
 					log_fatal("log truncate", rc);
 				E.durable_reported = 0;
-				ENS_LOG(INFO,
+				ENS_LOG(NOTICE,
 					"log truncated to 0x%" PRIx64 "\n",
 					o->zxid);
 			} else if (o->kind == ZAB_LOG_SNAPSHOT) {

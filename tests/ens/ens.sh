@@ -265,6 +265,9 @@ partition)
 	r=$(telemetry "$old" "/dpzk/fault_set,fault_partition=$(ip_of "$a"),$(ip_of "$b")")
 	echo "$r" | grep -q error && fail "fault_set: $r"
 	say "leader $old partitioned from $a and $b"
+	# a write the isolated leader may still propose: never committed, it
+	# must be truncated when the old leader rejoins
+	write "$old" /part/lost && fail "the isolated leader acknowledged a write"
 	ok=0
 	for ((k = 0; k < 40; k++)); do
 		st=$(state "$old")
@@ -282,6 +285,12 @@ partition)
 	wait_roles 30 || fail "old leader did not rejoin after healing"
 	same_everywhere /part 20 || fail "servers differ after healing"
 	[ "$(children "$old" /part | wc -l)" -eq 5 ] || fail "rejoined server lacks the majority's writes"
+	for i in 1 2 3; do
+		cli "$i" stat /part/lost | grep -q czxid &&
+			fail "an unacknowledged write of the isolated leader survived on $i"
+	done
+	grep -q "log truncated" "/run/dpzk-testnet/$name/server$old.log" &&
+		say "the old leader truncated its uncommitted proposals (TRUNC)"
 	say "partition: minority refused writes, majority went on, healed and rejoined"
 	;;
 rolling)
