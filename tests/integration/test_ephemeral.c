@@ -288,6 +288,118 @@ test_stopped_libdpzk_process_expires(void **state)
 	dpzk_close(w);
 }
 
+struct cnt {
+	int ok, other, other_rc;
+};
+
+static void
+count_done(int rc, const struct dpzk_result *res, const void *data)
+{
+	struct cnt *c = (struct cnt *)data;
+
+	(void)res;
+	if (rc == DPZK_ZOK) {
+		c->ok++;
+	} else {
+		c->other++;
+		c->other_rc = rc;
+	}
+}
+
+/* Ephemeral creates still in flight when the session closes: closeSession
+ * is ordered after them, so none of them may outlive the session; and the
+ * session's watches go with it. */
+static void
+test_close_with_ephemeral_creates_in_flight_leaves_none(void **state)
+{
+	struct dpzk_handle *w = it_connect(10000, NULL);
+	struct dpzk_handle *c = it_connect(10000, NULL);
+	struct dpzk_strings s;
+	struct cnt n = {0};
+	char p[32], buf[8];
+	int64_t watches0;
+
+	(void)state;
+	assert_int_equal(it_mkdirs(w, "/e4"), DPZK_ZOK);
+	it_sleep_ms(150);
+	watches0 = it_mntr("zk_watch_count");
+	/* c: 100 watches, then 200 ephemeral creates and close at once */
+	for (int i = 0; i < 100; i++) {
+		int len = sizeof(buf);
+
+		snprintf(p, sizeof(p), "/e4-w%d", i);
+		assert_int_equal(dpzk_exists(c, p, 1, NULL), DPZK_ZNONODE);
+		(void)len;
+	}
+	it_sleep_ms(150);
+	assert_true(it_mntr("zk_watch_count") >= watches0 + 100);
+	for (int i = 0; i < 200; i++) {
+		snprintf(p, sizeof(p), "/e4/n%d", i);
+		assert_int_equal(
+			dpzk_acreate(c, p, "e", 1, &dpzk_open_acl_unsafe,
+				     DPZK_EPHEMERAL, 0, count_done, &n),
+			DPZK_ZOK);
+	}
+	dpzk_close(c);
+	print_message("# close with 200 ephemeral creates queued: %d "
+		      "completed OK, %d otherwise (%s)\n",
+		      n.ok, n.other, dpzk_errname(n.other_rc));
+	assert_int_equal(n.ok + n.other, 200);
+	assert_int_equal(dpzk_get_children(w, "/e4", 0, &s), DPZK_ZOK);
+	if (s.count != 0)
+		fail_msg("%d ephemerals of a closed session remain (first "
+			 "%s)",
+			 s.count, s.data[0]);
+	dpzk_strings_free(&s);
+	it_sleep_ms(150);
+	assert_int_equal(it_mntr("zk_watch_count"), watches0);
+	dpzk_close(w);
+}
+
+/* The same race with expiry: a raw client pipelines ephemeral creates
+ * and goes silent at once. */
+static void
+test_expiry_with_ephemeral_creates_in_flight_leaves_none(void **state)
+{
+	struct dpzk_handle *w = it_connect(10000, NULL);
+	struct dpzk_strings s;
+	struct it_raw r;
+	uint64_t end;
+	char p[32];
+
+	(void)state;
+	assert_int_equal(it_mkdirs(w, "/e5"), DPZK_ZOK);
+	assert_int_equal(it_raw_open(&r), 0);
+	assert_int_equal(it_raw_connect(&r, 0, SHORT, 5000), 0);
+	for (int i = 0; i < 50; i++) {
+		struct proto_request q;
+
+		snprintf(p, sizeof(p), "/e5/n%d", i);
+		memset(&q, 0, sizeof(q));
+		q.type = PROTO_OP_CREATE;
+		q.path.p = (const uint8_t *)p;
+		q.path.len = (int32_t)strlen(p);
+		q.acl.n = 1;
+		q.acl.v = &open_acl;
+		q.flags = PROTO_CM_EPHEMERAL;
+		assert_int_equal(it_raw_send(&r, i + 1, &q), 0);
+	}
+	it_raw_poll(&r, 20); /* let the window go out, then silence */
+	end = it_ms() + 3 * SHORT + 2000;
+	for (;;) {
+		assert_int_equal(dpzk_get_children(w, "/e5", 0, &s), DPZK_ZOK);
+		if (s.count == 0 || it_ms() > end)
+			break;
+		dpzk_strings_free(&s);
+		it_pump(&w, 1, 100, NULL);
+	}
+	if (s.count != 0)
+		fail_msg("%d ephemerals of an expired session remain", s.count);
+	dpzk_strings_free(&s);
+	it_raw_close(&r);
+	dpzk_close(w);
+}
+
 int
 main(void)
 {
@@ -298,6 +410,10 @@ main(void)
 		cmocka_unit_test(
 			test_silent_raw_session_expires_and_notifies_watchers),
 		cmocka_unit_test(test_stopped_libdpzk_process_expires),
+		cmocka_unit_test(
+			test_close_with_ephemeral_creates_in_flight_leaves_none),
+		cmocka_unit_test(
+			test_expiry_with_ephemeral_creates_in_flight_leaves_none),
 	};
 
 	it_deadline(100);
