@@ -78,6 +78,12 @@ test_watches_rearmed_after_connection_loss_fire_for_missed_changes(void **state)
 	assert_int_equal(dpzk_exists(a, "/rw1-new", 1, NULL), DPZK_ZNONODE);
 	assert_int_equal(dpzk_get_children(a, "/rw1c", 1, &s), DPZK_ZOK);
 	dpzk_strings_free(&s);
+	assert_int_equal(dpzk_create(b, "/rw1p", "0", 1, &dpzk_open_acl_unsafe,
+				     0, 0, NULL, 0, NULL),
+			 DPZK_ZOK);
+	assert_int_equal(dpzk_add_watch(a, "/rw1p", DPZK_ADD_WATCH_PERSISTENT,
+					NULL, NULL),
+			 DPZK_ZOK);
 	/* the server goes deaf-mute towards clients: it still applies */
 	assert_true(it_telemetry("/dpzk/fault_set,fault_tx_drop=1", tel,
 				 sizeof(tel)) > 0);
@@ -118,8 +124,64 @@ test_watches_rearmed_after_connection_loss_fire_for_missed_changes(void **state)
 		assert_true(d[i].done);
 		assert_int_equal(d[i].rc, DPZK_ZOK);
 	}
+	/* the persistent watch was re-armed (setWatches2) and still fires,
+	 * more than once */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(dpzk_set(b, "/rw1p", "x", 1, -1, NULL),
+				 DPZK_ZOK);
+	end = it_ms() + 5000;
+	while (it_events_count(&ev, DPZK_CHANGED_EVENT, "/rw1p") < 2 &&
+	       it_ms() < end)
+		it_pump(&a, 1, 20, NULL);
+	assert_int_equal(it_events_count(&ev, DPZK_CHANGED_EVENT, "/rw1p"), 2);
 	dpzk_close(b);
 	dpzk_close(a);
+}
+
+/* The server is down for longer than the session timeout: sessions are
+ * restored with a fresh timeout at recovery (as ZooKeeper's), so a client
+ * that keeps trying reattaches to the same session and keeps its
+ * ephemeral. */
+static void
+test_session_outlives_a_server_down_longer_than_its_timeout(void **state)
+{
+	struct it_events ev = {0};
+	struct dpzk_handle *a = it_connect(2000, &ev);
+	struct dpzk_handle *b;
+	struct dpzk_stat st;
+	int64_t sid = dpzk_client_id(a)->session_id;
+	uint64_t end;
+	int mark;
+
+	(void)state;
+	assert_int_equal(dpzk_recv_timeout(a), 2000);
+	assert_int_equal(dpzk_create(a, "/rs2-eph", "e", 1,
+				     &dpzk_open_acl_unsafe, DPZK_EPHEMERAL, 0,
+				     NULL, 0, NULL),
+			 DPZK_ZOK);
+	mark = ev.n;
+	assert_int_equal(it_server_kill9(), 0);
+	it_pump(&a, 1, 3500, NULL); /* down for 1.75 timeouts */
+	assert_true(saw_state(&ev, DPZK_CONNECTING_STATE, mark));
+	assert_int_equal(it_server_start(), 0);
+	end = it_ms() + 10000;
+	while (!saw_state(&ev, DPZK_CONNECTED_STATE, mark) &&
+	       !saw_state(&ev, DPZK_EXPIRED_SESSION_STATE, mark) &&
+	       it_ms() < end)
+		it_pump(&a, 1, 20, NULL);
+	if (saw_state(&ev, DPZK_EXPIRED_SESSION_STATE, mark))
+		fail_msg("the session expired while the server was down");
+	assert_true(saw_state(&ev, DPZK_CONNECTED_STATE, mark));
+	assert_int_equal(dpzk_client_id(a)->session_id, sid);
+	b = it_connect(10000, NULL);
+	assert_int_equal(dpzk_exists(b, "/rs2-eph", 0, &st), DPZK_ZOK);
+	assert_int_equal(st.ephemeral_owner, sid);
+	/* and it is kept alive from now on */
+	it_pump(&a, 1, 3000, NULL);
+	assert_int_equal(dpzk_exists(b, "/rs2-eph", 0, NULL), DPZK_ZOK);
+	assert_int_equal(dpzk_close(a), DPZK_ZOK);
+	assert_int_equal(dpzk_exists(b, "/rs2-eph", 0, NULL), DPZK_ZNONODE);
+	dpzk_close(b);
 }
 
 static void
@@ -188,6 +250,8 @@ main(void)
 			test_watches_rearmed_after_connection_loss_fire_for_missed_changes),
 		cmocka_unit_test(
 			test_session_auth_watches_and_ephemerals_survive_restart),
+		cmocka_unit_test(
+			test_session_outlives_a_server_down_longer_than_its_timeout),
 	};
 
 	it_deadline(100);
