@@ -46,7 +46,7 @@
 
 /*
  * The default durability mode, measured by bench/log_bench.c (see
- * docs/OPERATIONS-log.md "Durability modes"): on a device WITHOUT FUA (the
+ * docs/OPERATIONS.md §10 "Durability modes"): on a device WITHOUT FUA (the
  * virtio disk here reports queue/fua = 0, write cache "write back") an
  * RWF_DSYNC O_DIRECT write is completed by a post-write cache flush run
  * from a workqueue, and the write + linked IORING_OP_FSYNC(DATASYNC) pair
@@ -1139,7 +1139,7 @@ nlog_open(const struct nlog_config *c, const struct nlog_recover_ops *ops,
 		       "was changed.  Inspect with `dpzk-log verify %s`; "
 		       "to drop everything after zxid 0x%" PRIx64
 		       " deliberately: `dpzk-log truncate %s 0x%" PRIx64
-		       " --yes` (see docs/OPERATIONS-log.md)\n",
+		       " --yes` (see docs/OPERATIONS.md §10)\n",
 		       w.msg, l->dir, w.last_zxid, l->dir, w.last_zxid);
 		goto fail;
 	}

@@ -14,13 +14,13 @@
  * writes reach the disk in order and a crash can only tear the last one;
  * appends continue into the other buffer meanwhile (double buffering).
  * Durability is RWF_DSYNC per write (FUA where the device has it) or a
- * linked fdatasync; docs/OPERATIONS-log.md records which one is measured
+ * linked fdatasync; docs/OPERATIONS.md §10 records which one is measured
  * faster here and is the default.  Segments are made ahead of need by a
  * small background thread owned by the handle (fallocate + zero fill +
  * fsync + rename + fsync dir), so a durable write never needs a metadata
  * update and the polling core never creates files.
  *
- * On-disk format (little-endian, see nlog_priv.h and docs/OPERATIONS-log.md):
+ * On-disk format (little-endian, see nlog_priv.h and docs/OPERATIONS.md §10):
  * a segment is `log.<seq as 16 hex>`: one 4 KiB header block, then records
  * `{crc32c, len, zxid, type, batch}` + payload, padded to 8 bytes; a record
  * header never crosses a 4 KiB boundary; the CRC (hardware CRC32C) covers
@@ -68,7 +68,7 @@ extern "C" {
 #endif
 
 /* Durability of a flush.  DEFAULT resolves at open to the mode measured
- * faster (bench/log_bench.c; docs/OPERATIONS-log.md): DSYNC when the log's
+ * faster (bench/log_bench.c; docs/OPERATIONS.md §10): DSYNC when the log's
  * block device has FUA, FDATASYNC when it does not (as on the test VMs). */
 enum nlog_durability {
 	NLOG_DUR_DEFAULT = 0,
