@@ -41,7 +41,7 @@ static const uint8_t zero_key[16];
 static struct dpzk_handle *good;
 static struct it_events good_ev;
 static int good_acked;
-static char good_acked_paths[512][48];
+static char good_acked_paths[1024][48];
 
 /* ------------------------------------------------------------------ */
 /* helpers                                                             */
@@ -75,7 +75,7 @@ good_done(int rc, const struct dpzk_result *res, const void *data)
 		good_async_failed++;
 		return;
 	}
-	if (good_acked < 512)
+	if (good_acked < 1024)
 		snprintf(good_acked_paths[good_acked++], 48, "%s", res->path);
 }
 
@@ -147,7 +147,7 @@ good_writes(int n)
 	for (int i = 0; i < n; i++) {
 		int rc;
 
-		assert_true(good_acked < 512);
+		assert_true(good_acked < 1024);
 		snprintf(p, sizeof(p), "/h/g-");
 		rc = dpzk_create(good, p, "good", 4, &dpzk_open_acl_unsafe,
 				 DPZK_PERSISTENT_SEQUENTIAL, 0, out,
@@ -620,6 +620,90 @@ test_connect_flood_is_bounded_by_max_sessions(void **state)
 	close(fd);
 }
 
+static long
+server_rss_kb(void)
+{
+	char path[64], line[256];
+	long kb = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)it_server_pid());
+	f = fopen(path, "r");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmRSS: %ld kB", &kb) == 1)
+			break;
+	fclose(f);
+	return kb;
+}
+
+struct nr {
+	int sent, ok, failed;
+};
+
+static void
+nr_done(int rc, const struct dpzk_result *res, const void *data)
+{
+	struct nr *n = (struct nr *)data;
+
+	(void)res;
+	if (rc == DPZK_ZOK)
+		n->ok++;
+	else
+		n->failed++;
+}
+
+/* A session that watches everything and never reads: its events pile up
+ * in its channel and backlog (bounded: the server drops the connection,
+ * the session lives on), while another client's writes go on. */
+static void
+test_a_client_that_never_reads_cannot_stall_others(void **state)
+{
+	struct it_raw r;
+	struct proto_request q;
+	struct nr n = {0};
+	long rss0, rss1;
+	uint64_t t0, end;
+	char p[32];
+
+	(void)state;
+	assert_int_equal(it_mkdirs(good, "/nr"), DPZK_ZOK);
+	assert_int_equal(it_raw_open(&r), 0);
+	assert_int_equal(it_raw_connect(&r, 0, 30000, 5000), 0);
+	memset(&q, 0, sizeof(q));
+	q.type = PROTO_OP_ADDWATCH;
+	q.path.p = (const uint8_t *)"/nr";
+	q.path.len = 3;
+	q.mode = PROTO_ADDWATCH_PERSISTENT_RECURSIVE;
+	assert_int_equal(it_raw_send(&r, 1, &q), 0);
+	assert_true(it_raw_wait_reply(&r, 1, 5000) >= 0);
+	/* from now on r reads nothing and acks nothing */
+	rss0 = server_rss_kb();
+	t0 = it_ms();
+	end = t0 + 60000;
+	while (n.ok + n.failed < 6000 && it_ms() < end) {
+		while (n.sent < 6000 && n.sent - n.ok - n.failed < 256) {
+			snprintf(p, sizeof(p), "/nr/n%d", n.sent++);
+			assert_int_equal(dpzk_acreate(good, p, "x", 1,
+						      &dpzk_open_acl_unsafe, 0,
+						      0, nr_done, &n),
+					 DPZK_ZOK);
+		}
+		it_pump(&good, 1, 2, NULL);
+	}
+	rss1 = server_rss_kb();
+	print_message("# 6000 writes, each an event for a session that never "
+		      "reads: %llu ms, server RSS %ld -> %ld kB\n",
+		      (unsigned long long)(it_ms() - t0), rss0, rss1);
+	assert_int_equal(n.failed, 0);
+	assert_int_equal(n.ok, 6000);
+	assert_true(rss1 - rss0 < 256 * 1024);
+	good_writes(2);
+	server_alive();
+	it_raw_close(&r);
+}
+
 static void
 test_good_client_lost_nothing(void **state)
 {
@@ -657,6 +741,8 @@ main(void)
 		cmocka_unit_test(
 			test_bad_fragments_on_a_session_leave_it_working),
 		cmocka_unit_test(test_connect_flood_is_bounded_by_max_sessions),
+		cmocka_unit_test(
+			test_a_client_that_never_reads_cannot_stall_others),
 		cmocka_unit_test(test_good_client_lost_nothing),
 	};
 
