@@ -1790,8 +1790,18 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 			if (proto_chan_next_deadline(&s->ch) <= now_us * 1000)
 				proto_chan_timer(&s->ch, now_us * 1000);
 			if (proto_chan_is_dead(&s->ch)) {
-				s->chan_up = false; /* the session lives on */
+				/* the session lives on; a stateless CLOSE
+				 * makes its client reattach at once (it then
+				 * resends what has no reply) instead of
+				 * waiting out its own dead timer */
+				struct dp_udp_meta m = {.src_ip = s->ip,
+							.src_port = s->port};
+				struct proto_dgram_hdr h = {.session_id =
+								    s->id};
+
+				s->chan_up = false;
 				backlog_free(s);
+				send_unknown(&m, &h);
 			}
 			if (s->bl_head)
 				sess_backlog_drain(s);
@@ -2666,6 +2676,7 @@ srv_init(const struct dp_config *dc, const struct srv_config *sc,
 	S.ccfg.tx_bytes = PROTO_CHAN_MAX_MSG + (256u << 10);
 	S.ccfg.rx_bytes = PROTO_CHAN_MAX_MSG + (256u << 10);
 	S.ccfg.dead_ns = 0;
+	S.ccfg.max_retries = 20; /* ~15 s of backed-off retries */
 	S.ch_mem_len = proto_chan_mem_size(&S.ccfg);
 	if (S.ch_mem_len == 0)
 		return -EINVAL;
