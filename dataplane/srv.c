@@ -1689,10 +1689,20 @@ hook_poll(struct dp_lcore *lc, void *arg)
 	}
 	if (S.pq_n)
 		work += pq_drain(nlog_durable_zxid(S.l));
-	/* a log write in flight: stay awake for its completion (the idle
-	 * policy would otherwise sleep through it) */
-	if (!nlog_idle(S.l))
-		work++;
+	/* A log write in flight.  On a dedicated core (spin) stay awake for
+	 * its completion.  On shared cores (adaptive, interrupt) spinning
+	 * would starve the io_uring worker that performs the write — it runs
+	 * on this same core — so sleep in the kernel until the completion
+	 * arrives (at most 200 us, then poll the port again). */
+	if (!nlog_idle(S.l)) {
+		if (S.dc.idle == DP_IDLE_SPIN) {
+			work++;
+		} else if (work == 0) {
+			if (nlog_wait(S.l, 200) == 0 && S.pq_n)
+				work += pq_drain(nlog_durable_zxid(S.l));
+			work++;
+		}
+	}
 	/* messages from mgmt */
 	while (rte_ring_dequeue(S.to_lcore, &mp) == 0) {
 		struct srv_msg *msg = mp;
