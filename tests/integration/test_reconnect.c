@@ -146,7 +146,7 @@ static void
 test_session_outlives_a_server_down_longer_than_its_timeout(void **state)
 {
 	struct it_events ev = {0};
-	struct dpzk_handle *a = it_connect(2000, &ev);
+	struct dpzk_handle *a = it_connect(4000, &ev);
 	struct dpzk_handle *b;
 	struct dpzk_stat st;
 	int64_t sid = dpzk_client_id(a)->session_id;
@@ -154,14 +154,14 @@ test_session_outlives_a_server_down_longer_than_its_timeout(void **state)
 	int mark;
 
 	(void)state;
-	assert_int_equal(dpzk_recv_timeout(a), 2000);
+	assert_int_equal(dpzk_recv_timeout(a), 4000);
 	assert_int_equal(dpzk_create(a, "/rs2-eph", "e", 1,
 				     &dpzk_open_acl_unsafe, DPZK_EPHEMERAL, 0,
 				     NULL, 0, NULL),
 			 DPZK_ZOK);
 	mark = ev.n;
 	assert_int_equal(it_server_kill9(), 0);
-	it_pump(&a, 1, 3500, NULL); /* down for 1.75 timeouts */
+	it_pump(&a, 1, 6000, NULL); /* down for 1.5 timeouts */
 	assert_true(saw_state(&ev, DPZK_CONNECTING_STATE, mark));
 	assert_int_equal(it_server_start(), 0);
 	end = it_ms() + 10000;
@@ -177,7 +177,7 @@ test_session_outlives_a_server_down_longer_than_its_timeout(void **state)
 	assert_int_equal(dpzk_exists(b, "/rs2-eph", 0, &st), DPZK_ZOK);
 	assert_int_equal(st.ephemeral_owner, sid);
 	/* and it is kept alive from now on */
-	it_pump(&a, 1, 3000, NULL);
+	it_pump(&a, 1, 5000, NULL);
 	assert_int_equal(dpzk_exists(b, "/rs2-eph", 0, NULL), DPZK_ZOK);
 	assert_int_equal(dpzk_close(a), DPZK_ZOK);
 	assert_int_equal(dpzk_exists(b, "/rs2-eph", 0, NULL), DPZK_ZNONODE);
