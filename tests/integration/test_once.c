@@ -293,6 +293,11 @@ test_libdpzk_resends_after_connection_loss_and_gets_first_result(void **state)
 					      create_done, &d[i]),
 				 DPZK_ZOK);
 	it_pump(&zh, 1, 800, &d[NPIPE - 1].done);
+	/* applied, not still waiting for the disk (see raw_retry) */
+	end = it_ms() + 10000;
+	while (it_mntr("zk_outstanding_requests") != 0 && it_ms() < end)
+		it_pump(&zh, 1, 50, NULL);
+	assert_int_equal(it_mntr("zk_outstanding_requests"), 0);
 	for (int i = 0; i < NPIPE; i++)
 		assert_false(d[i].done);
 	assert_int_equal(dpzk_outstanding(zh), NPIPE);
