@@ -7,7 +7,9 @@
  * ACLs with digest auth, getEphemerals, getAllChildrenNumber, multi,
  * sync, whoAmI, persistent and recursive watches, removeWatches and
  * checkWatches — each result and error code compared with what Apache
- * ZooKeeper returns for the same call.
+ * ZooKeeper returns for the same call; plus, through the raw client, what
+ * libdpzk has no call for (multiRead, a standalone check, reconfig, an
+ * unknown opcode, ZooKeeper's own ping, an undecodable body).
  *
  * Why it is built this way: one cmocka test per behaviour, each under its
  * own top-level znode, so a failure names the operation and the tests do
