@@ -902,9 +902,16 @@ serve_read(struct sess *s, const struct proto_req_hdr *h, const uint8_t *body,
 	proto_scratch_init(&sc, S.scratch_mem, SCRATCH_BYTES);
 	proto_rbuf_init(&r, body, blen);
 	memset(&req, 0, sizeof(req));
-	if (proto_request_decode(&r, h->type, &req, &sc) != 0) {
+	rc = proto_request_decode(&r, h->type, &req, &sc);
+	if (rc != 0) {
+		/* no codec for the opcode: ZooKeeper's
+		 * UnimplementedRequestProcessor; a body that does not
+		 * decode: MARSHALLINGERROR */
 		S.st.drop_bad_request++;
-		reply(s, h->xid, PROTO_ZMARSHALLINGERROR, NULL, t0);
+		reply(s, h->xid,
+		      rc == -EOPNOTSUPP ? PROTO_ZUNIMPLEMENTED
+					: PROTO_ZMARSHALLINGERROR,
+		      NULL, t0);
 		return;
 	}
 	S.st.reads++;
