@@ -268,7 +268,8 @@ ls_recursive(const char *path)
 	if (rc != DPZK_ZOK)
 		return rc;
 	printf("%s\n", path);
-	qsort(ch.data, (size_t)ch.count, sizeof(char *), cmp_str);
+	if (ch.count > 0 && ch.data != NULL) /* no children: data NULL */
+		qsort(ch.data, (size_t)ch.count, sizeof(char *), cmp_str);
 	for (int i = 0; i < ch.count; i++) {
 		char sub[4096];
 
@@ -298,7 +299,8 @@ cmd_ls(int argc, char **argv)
 	rc = dpzk_get_children2(zh, o.pos[0], o.f['w'], &ch, &st);
 	if (rc != DPZK_ZOK)
 		return cli_err(rc, o.pos[0]);
-	qsort(ch.data, (size_t)ch.count, sizeof(char *), cmp_str);
+	if (ch.count > 0 && ch.data != NULL)
+		qsort(ch.data, (size_t)ch.count, sizeof(char *), cmp_str);
 	printf("[");
 	for (int i = 0; i < ch.count; i++)
 		printf("%s%s", i ? ", " : "", ch.data[i]);
@@ -651,7 +653,8 @@ cmd_ephemerals(int argc, char **argv)
 	rc = dpzk_get_ephemerals(zh, o.npos ? o.pos[0] : "/", &v);
 	if (rc != DPZK_ZOK)
 		return cli_err(rc, o.npos ? o.pos[0] : "/");
-	qsort(v.data, (size_t)v.count, sizeof(char *), cmp_str);
+	if (v.count > 0 && v.data != NULL)
+		qsort(v.data, (size_t)v.count, sizeof(char *), cmp_str);
 	printf("[");
 	for (int i = 0; i < v.count; i++)
 		printf("%s%s", i ? ", " : "", v.data[i]);
