@@ -197,9 +197,31 @@ else
 		dpzk_net=
 	fi
 fi
-dpzk3_note="dpzk-server takes no peers yet (standalone only)"
-if [ -n "$server_bin" ] && "$server_bin" --help 2>/dev/null | grep -q -- '--peers'; then
-	dpzk3_note="3-node dpzk not wired into bench-compare yet"
+dpzk3_note=
+if [ "$ensemble" -eq 0 ]; then
+	dpzk3_note="not run (--no-ensemble)"
+elif [ -z "$server_bin" ] || [ -z "$testnet" ]; then
+	dpzk3_note="dpzk-server not built yet"
+elif ! "$server_bin" --help 2>/dev/null | grep -q -- '--server.N'; then
+	dpzk3_note="dpzk-server takes no peers (standalone only)"
+else
+	# three servers in their own test network, Zab over the peer channel,
+	# same durability and idle policy as the single node
+	rm -rf "$data/dpzk3"
+	mkdir -p "$data/dpzk3"
+	dpzk3_net="dpzk-b3$$"
+	secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+	if timeout 180 "$testnet" up 3 --bin "$server_bin" --name "$dpzk3_net" \
+		--idle adaptive -- --data_dir="$data/dpzk3/{i}" --durability=dsync \
+		--log_segment_mb=8 --server.1=198.18.0.11:2888:3888 \
+		--server.2=198.18.0.12:2888:3888 --server.3=198.18.0.13:2888:3888 \
+		--ensemble_secret="$secret" >/dev/null; then
+		nets+=("$dpzk3_net")
+		sleep 3 # first election
+		targets+=("dpzk-3|dpzk|198.18.0.11:2181,198.18.0.12:2181,198.18.0.13:2181|dsync|adaptive|3|$dpzk3_net")
+	else
+		dpzk3_note="the 3-node dpzk did not start in the test network"
+	fi
 fi
 
 # ------------------------------------------------------------ runs
@@ -303,7 +325,7 @@ if head:
     print("versions : dpzk %s, DPDK %s, ZooKeeper %s, libzookeeper-mt %s" % (
         v["dpzk"], v["dpdk"], zk["versions"]["server"] if zk else "?", v["libzookeeper_mt"]))
 print("config   : zk = Apache ZooKeeper standalone (forceSync as shipped), zk-3 = 3-node ZooKeeper,")
-print("           dpzk = dpzk-server standalone (durability dsync, idle adaptive, net_tap in a test namespace)")
+print("           dpzk = dpzk-server standalone, dpzk-3 = 3-node dpzk (durability dsync, idle adaptive, net_tap in test namespaces)")
 print("latency in microseconds; ratio = dpzk / zk (below 1: dpzk is faster)")
 print()
 fmt = "%-14s %-10s %-9s %9s %9s %9s %9s %9s %9s %9s %7s"
@@ -328,7 +350,8 @@ for wl in wls:
         rows(wl, l, r)
     if "dpzk" not in labels:
         print("%-14s %-10s %s" % (wl, "dpzk", dpzk_note or "not run"))
-    print("%-14s %-10s %s" % (wl, "dpzk-3", dpzk3_note))
+    if "dpzk-3" not in labels:
+        print("%-14s %-10s %s" % (wl, "dpzk-3", dpzk3_note or "not run"))
     for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3")):
         if a in rs and b in rs:
             for ha, hb in zip(rs[a]["results"]["histograms"], rs[b]["results"]["histograms"]):
