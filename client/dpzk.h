@@ -221,11 +221,11 @@ typedef void dpzk_watcher_fn(struct dpzk_handle *zh, int type, int state,
  * Creates a handle and starts connecting to one of `hosts`
  * ("host:port,host:port[/chroot]", IPv4/IPv6 literals ("[::1]:2181") or
  * names; port defaults to 2181) without waiting.  With a chroot, every
- * path the application uses is relative to it, as in ZooKeeper.  recv_timeout_ms is the session timeout asked
- * for; cid reattaches an existing session (NULL: new session); watcher is
- * the default watcher (may be NULL) and context its watcher_ctx (also
- * dpzk_get_context).  flags: 0.  Returns NULL with errno set (EINVAL for
- * bad hosts, ENOMEM, or a socket error).
+ * path the application uses is relative to it, as in ZooKeeper. recv_timeout_ms
+ * is the session timeout asked for; cid reattaches an existing session (NULL:
+ * new session); watcher is the default watcher (may be NULL) and context its
+ * watcher_ctx (also dpzk_get_context).  flags: 0.  Returns NULL with errno set
+ * (EINVAL for bad hosts, ENOMEM, or a socket error).
  */
 struct dpzk_handle *dpzk_init(const char *hosts, dpzk_watcher_fn *watcher,
 			      int recv_timeout_ms,

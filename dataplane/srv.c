@@ -935,8 +935,7 @@ serve_read(struct sess *s, const struct proto_req_hdr *h, const uint8_t *body,
 			    memcmp(ids[i].scheme.p, "digest", 6) == 0 &&
 			    (colon = memchr(ids[i].id.p, ':',
 					    (size_t)ids[i].id.len)) != NULL)
-				ci[i].user.len =
-					(int32_t)(colon - ids[i].id.p);
+				ci[i].user.len = (int32_t)(colon - ids[i].id.p);
 			resp.who.n++;
 		}
 		reply(s, h->xid, 0, &resp, t0);
