@@ -45,6 +45,20 @@ count() { # count results from a meson testlog.json
 }
 
 rc=0
+echo "== clang-format (house style, .clang-format)"
+if command -v clang-format >/dev/null 2>&1 && [ -d .git ]; then
+	unformatted=$(git ls-files '*.c' '*.h' | while read -r f; do
+		clang-format --dry-run -Werror "$f" >/dev/null 2>&1 || echo "$f"
+	done)
+	if [ -n "$unformatted" ]; then
+		echo "not formatted (run clang-format -i):" $unformatted
+		fail=$((fail + 1)) rc=1
+	else
+		echo "ok: every C file is formatted"
+		pass=$((pass + 1))
+	fi
+fi
+
 echo "== meson test (build)"
 meson test -C build --print-errorlogs --num-processes 2 "${extra[@]}" || rc=1
 count build/meson-logs/testlog.json
