@@ -69,11 +69,12 @@ struct sess {
 	int64_t id;
 	uint8_t state;
 	bool chan_up;
-	bool close_after_reply;
 	int8_t read_only;
 	uint32_t ip;
+	char ipstr[16]; /* the "ip" auth id, formatted once per connection */
 	uint16_t port;
 	uint64_t nonce;
+	int32_t xid_hi; /* highest xid of a write this session sent */
 	int32_t timeout_ms;
 	uint64_t last_rx_us;
 	uint8_t passwd[16];
@@ -638,7 +639,7 @@ pq_append(void)
 /* Prep result → pending txn entry.  txn is encoded into the arena. */
 static int
 pend_txn(struct sess *s, uint32_t slot, const struct proto_txn *txn, int kind,
-	 bool client, int32_t xid, int32_t op, uint64_t t0)
+	 bool client, int32_t xid, uint64_t t0)
 {
 	struct proto_wbuf w;
 	struct pend *p;
@@ -659,7 +660,6 @@ pend_txn(struct sess *s, uint32_t slot, const struct proto_txn *txn, int kind,
 	p->client = client;
 	p->xid = xid;
 	p->op = txn->hdr.type;
-	(void)op;
 	p->sid = s ? s->id : txn->hdr.session_id;
 	p->slot = slot;
 	p->zxid = txn->hdr.zxid;
@@ -687,6 +687,20 @@ pend_txn(struct sess *s, uint32_t slot, const struct proto_txn *txn, int kind,
 
 static void serve_read(struct sess *s, const struct proto_req_hdr *h,
 		       const uint8_t *body, size_t blen, uint64_t t0);
+
+/* A read that waited in the FIFO behind its session's writes: its copied
+ * request (RequestHeader + body) is served now, in its turn. */
+static void
+serve_queued_read(struct sess *s, const struct pend *p)
+{
+	struct proto_rbuf r;
+	struct proto_req_hdr h;
+	const uint8_t *b = arena_ptr(p->off);
+
+	proto_rbuf_init(&r, b, p->len);
+	proto_req_hdr_decode(&r, &h);
+	serve_read(s, &h, b + 8, p->len - 8, p->t0_tsc);
+}
 
 static void
 send_connected(struct sess *s, int32_t timeout, bool ok)
@@ -732,6 +746,8 @@ sess_chan_up(struct sess *s)
 {
 	uint8_t key[16];
 
+	snprintf(s->ipstr, sizeof(s->ipstr), "%u.%u.%u.%u", s->ip >> 24,
+		 (s->ip >> 16) & 255, (s->ip >> 8) & 255, s->ip & 255);
 	proto_chan_derive_key(s->passwd, s->nonce, key);
 	if (s->ch_mem == NULL) {
 		s->ch_mem = aligned_alloc(64, RTE_ALIGN_CEIL(S.ch_mem_len, 64));
@@ -829,18 +845,9 @@ pq_drain(uint64_t durable)
 					  p->len);
 		} else if (p->kind == P_READ) {
 			s = &S.sess[p->slot];
-			if (s->id == p->sid) {
-				struct proto_rbuf r;
-				struct proto_req_hdr h;
-				const uint8_t *b = arena_ptr(p->off);
-
-				proto_rbuf_init(&r, b, p->len);
-				proto_req_hdr_decode(&r, &h);
-				serve_read(s, &h, b + 8, p->len - 8, p->t0_tsc);
-			}
+			if (s->id == p->sid)
+				serve_queued_read(s, p);
 		}
-		if (p->kind != P_TXN && p->kind != P_CONNECT)
-			s = &S.sess[p->slot];
 		if (p->slot != UINT32_MAX && S.sess[p->slot].id == p->sid &&
 		    S.sess[p->slot].inflight)
 			S.sess[p->slot].inflight--;
@@ -865,7 +872,6 @@ static void
 client_ids(struct sess *s, struct proto_id *ids, struct tree_client *c)
 {
 	int n = 0;
-	static char ipbuf[16];
 
 	for (int i = 0; i < s->n_ids && n < MAX_IDS; i++) {
 		ids[n].scheme.p = (const uint8_t *)s->id_scheme[i];
@@ -874,12 +880,10 @@ client_ids(struct sess *s, struct proto_id *ids, struct tree_client *c)
 		ids[n].id.len = (int32_t)strlen(s->id_val[i]);
 		n++;
 	}
-	snprintf(ipbuf, sizeof(ipbuf), "%u.%u.%u.%u", s->ip >> 24,
-		 (s->ip >> 16) & 255, (s->ip >> 8) & 255, s->ip & 255);
 	ids[n].scheme.p = (const uint8_t *)"ip";
 	ids[n].scheme.len = 2;
-	ids[n].id.p = (const uint8_t *)ipbuf;
-	ids[n].id.len = (int32_t)strlen(ipbuf);
+	ids[n].id.p = (const uint8_t *)s->ipstr;
+	ids[n].id.len = (int32_t)strlen(s->ipstr);
 	n++;
 	c->session_id = s->id;
 	c->n_ids = n;
@@ -1112,10 +1116,14 @@ do_write(struct sess *s, uint32_t slot, const struct proto_req_hdr *h,
 			queue_bytes_or_send(s, slot, len);
 		return;
 	}
-	if (pending_has(s->id, h->xid)) {
+	/* xids of a session only grow: a higher one is new, only an older
+	 * one can be a retry of a write still in flight (bounded scan) */
+	if (h->xid <= s->xid_hi && s->inflight && pending_has(s->id, h->xid)) {
 		S.st.retried_writes++;
 		return; /* its reply comes when it is durable */
 	}
+	if (h->xid > s->xid_hi)
+		s->xid_hi = h->xid;
 	if (S.log_fatal) {
 		queue_reply_or_send(s, slot, h->xid, PROTO_ZSYSTEMERROR, t0);
 		return;
@@ -1153,7 +1161,7 @@ do_write(struct sess *s, uint32_t slot, const struct proto_req_hdr *h,
 		queue_reply_or_send(s, slot, h->xid, zerr, t0);
 		return;
 	}
-	if (pend_txn(s, slot, &txn, P_TXN, true, h->xid, h->type, t0) != 0) {
+	if (pend_txn(s, slot, &txn, P_TXN, true, h->xid, t0) != 0) {
 		tree_prep_abort(S.t); /* cannot happen after pq_full() */
 		queue_reply_or_send(s, slot, h->xid, PROTO_ZTHROTTLEDOP, t0);
 		return;
@@ -1201,8 +1209,7 @@ handle_request(struct sess *s, uint32_t slot, const uint8_t *msg, size_t len,
 		memset(&txn, 0, sizeof(txn));
 		if (tree_prep_close_session(S.t, s->id, h.xid, S.next_zxid,
 					    wall_ms(), &txn) != 0 ||
-		    pend_txn(s, slot, &txn, P_TXN, true, h.xid, h.type, t0) !=
-			    0) {
+		    pend_txn(s, slot, &txn, P_TXN, true, h.xid, t0) != 0) {
 			queue_reply_or_send(s, slot, h.xid, PROTO_ZSYSTEMERROR,
 					    t0);
 			return;
@@ -1424,8 +1431,7 @@ on_connect(const struct dp_udp_meta *m, const struct proto_dgram_hdr *h,
 		if (tree_prep_create_session(S.t, sid, s->timeout_ms, s->passwd,
 					     S.next_zxid, wall_ms(),
 					     &txn) != 0 ||
-		    pend_txn(s, slot, &txn, P_CONNECT, false, 0,
-			     PROTO_OP_CREATESESSION, t0) != 0) {
+		    pend_txn(s, slot, &txn, P_CONNECT, false, 0, t0) != 0) {
 			sess_free(s);
 			S.st.sessions_refused++;
 			return;
@@ -1781,7 +1787,7 @@ gc_found(void *arg, const char *path, size_t len)
 		      &sc) != 0 ||
 	    zerr != 0)
 		return;
-	if (pend_txn(NULL, UINT32_MAX, &txn, P_TXN, false, 0, req.type, 0) != 0)
+	if (pend_txn(NULL, UINT32_MAX, &txn, P_TXN, false, 0, 0) != 0)
 		return;
 	S.next_zxid++;
 }
@@ -1848,8 +1854,7 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 			if (tree_prep_close_session(S.t, s->id, 0, S.next_zxid,
 						    wall_ms(), &txn) != 0)
 				break;
-			if (pend_txn(s, i, &txn, P_TXN, false, 0,
-				     PROTO_OP_CLOSESESSION, 0) != 0)
+			if (pend_txn(s, i, &txn, P_TXN, false, 0, 0) != 0)
 				break;
 			s->inflight--;
 			sess_send_close(s, PROTO_ZSESSIONEXPIRED);
@@ -2564,15 +2569,8 @@ ens_pend_finish(struct pend *p)
 			sess_free(s);
 		}
 	} else if (p->kind == P_READ) {
-		if (s) {
-			struct proto_rbuf r;
-			struct proto_req_hdr h;
-			const uint8_t *b = arena_ptr(p->off);
-
-			proto_rbuf_init(&r, b, p->len);
-			proto_req_hdr_decode(&r, &h);
-			serve_read(s, &h, b + 8, p->len - 8, p->t0_tsc);
-		}
+		if (s)
+			serve_queued_read(s, p);
 	} else if (p->client && s && s->chan_up && p->rbuf) {
 		if (S.drop_replies) {
 			S.drop_replies--;

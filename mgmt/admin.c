@@ -68,11 +68,17 @@ latency(struct out *o, const struct srv_stats *s)
 	    avg / 1e6, s->lat_max_ns / 1e6);
 }
 
+/* srvr's lines; stat is the same with its Clients section after the
+ * version line, as ZooKeeper prints them. */
 static void
-srvr(struct out *o, const struct srv_stats *s)
+srvr(struct out *o, const struct srv_stats *s, bool clients)
 {
 	put(o, "Zookeeper version: 3.9.0-dpzk-%s (dpzk %s)\n", DPZK_GIT_REV,
 	    DPZK_VERSION);
+	if (clients) {
+		put(o, "Clients:\n");
+		put(o, " (%" PRIu64 " sessions)\n\n", s->sessions_live);
+	}
 	latency(o, s);
 	put(o, "Received: %" PRIu64 "\n", s->packets_received);
 	put(o, "Sent: %" PRIu64 "\n", s->packets_sent);
@@ -104,21 +110,8 @@ mgmt_format_4lw(const char *word, const struct srv_stats *s,
 		put(&o, "imok");
 	} else if (strcmp(word, "isro") == 0) {
 		put(&o, "rw");
-	} else if (strcmp(word, "srvr") == 0) {
-		srvr(&o, s);
-	} else if (strcmp(word, "stat") == 0) {
-		put(&o, "Zookeeper version: 3.9.0-dpzk-%s (dpzk %s)\n",
-		    DPZK_GIT_REV, DPZK_VERSION);
-		put(&o, "Clients:\n");
-		put(&o, " (%" PRIu64 " sessions)\n\n", s->sessions_live);
-		latency(&o, s);
-		put(&o, "Received: %" PRIu64 "\n", s->packets_received);
-		put(&o, "Sent: %" PRIu64 "\n", s->packets_sent);
-		put(&o, "Connections: %" PRIu64 "\n", s->sessions_live);
-		put(&o, "Outstanding: %" PRIu64 "\n", s->outstanding);
-		put(&o, "Zxid: 0x%" PRIx64 "\n", (uint64_t)s->last_zxid);
-		put(&o, "Mode: standalone\n");
-		put(&o, "Node count: %" PRIu64 "\n", s->znodes);
+	} else if (strcmp(word, "srvr") == 0 || strcmp(word, "stat") == 0) {
+		srvr(&o, s, word[1] == 't');
 	} else if (strcmp(word, "mntr") == 0) {
 		uint64_t avg = s->lat_count ? s->lat_sum_ns / s->lat_count : 0;
 
