@@ -758,6 +758,14 @@ on_connected(struct dpzk_handle *zh, const struct proto_dgram_hdr *h,
 	zh->cid.session_id = c.session_id;
 	memcpy(zh->cid.passwd, c.passwd.p, 16);
 	zh->neg_timeout_ms = c.timeout;
+	if (c.last_xid >= zh->next_xid) {
+		/* Another handle (or gateway) wrote on this session: continue
+		 * above its xids, with a gap for any of its writes still in
+		 * flight, or ours would be taken for retries. */
+		zh->next_xid = c.last_xid + DPZK_XID_GAP;
+		if (zh->next_xid <= 0)
+			zh->next_xid = 1;
+	}
 	proto_chan_reset(&zh->ch, c.session_id, key, zh->now);
 	cfg->dead_ns = (uint64_t)c.timeout * MS * 2 / 3;
 	cfg->rto_max_ns = (uint64_t)c.timeout * MS / 6;

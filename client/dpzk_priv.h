@@ -127,6 +127,10 @@ struct dpzk_handle {
 };
 
 #define DPZK_RXBUF 65536
+/* xids left free above a session's last applied write when a handle
+ * reattaches a session another handle used (more than any handle keeps in
+ * flight). */
+#define DPZK_XID_GAP 4096
 
 /* dpzk_core.c */
 int dpzk_submit(struct dpzk_handle *zh, struct dpzk_pending *p);

@@ -724,8 +724,10 @@ send_connected(struct sess *s, int32_t timeout, bool ok)
 		.ack = s->nonce,
 	};
 
-	if (ok)
+	if (ok) {
 		memcpy(pw, s->passwd, 16);
+		c.last_xid = tree_session_last_xid(S.t, s->id);
+	}
 	proto_wbuf_init(&w, d + PROTO_DGRAM_HDR_LEN,
 			sizeof(d) - PROTO_DGRAM_HDR_LEN);
 	if (proto_connect_resp_encode(&w, &c) != 0)

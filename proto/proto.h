@@ -294,6 +294,11 @@ struct proto_connect_resp {
 	int64_t session_id;
 	struct proto_view passwd;
 	int8_t read_only; /* -1: do not encode the optional byte */
+	/* dpzk extension, after readOnly (so only when read_only >= 0),
+	 * encoded only when > 0: the xid of the session's last applied
+	 * write, so a client reattaching a session from another handle or
+	 * gateway continues above it (docs/PROTOCOL.md §8 §2.1). */
+	int32_t last_xid;
 };
 
 struct proto_watcher_event {

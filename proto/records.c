@@ -234,6 +234,9 @@ proto_connect_resp_decode(const void *p, size_t len,
 	c->session_id = proto_get_long(&r);
 	c->passwd = proto_get_buffer(&r);
 	c->read_only = get_opt_read_only(&r);
+	c->last_xid = 0;
+	if (c->read_only >= 0 && r.err == 0 && r.off + 4 <= r.len)
+		c->last_xid = proto_get_int(&r);
 	return proto_rbuf_end(&r);
 }
 
@@ -247,6 +250,8 @@ proto_connect_resp_encode(struct proto_wbuf *w,
 	proto_put_view(w, c->passwd);
 	if (c->read_only >= 0)
 		proto_put_bool(w, c->read_only != 0);
+	if (c->read_only >= 0 && c->last_xid > 0)
+		proto_put_int(w, c->last_xid);
 	return w->err;
 }
 

@@ -413,6 +413,14 @@ tree_last_zxid(const struct tree *t)
 	return t->last_zxid;
 }
 
+int32_t
+tree_session_last_xid(const struct tree *t, int64_t session_id)
+{
+	struct tsess *s = sess_find((struct tree *)t, session_id);
+
+	return s ? s->last_xid : 0;
+}
+
 int
 tree_session_last_reply(const struct tree *t, int64_t session_id, int32_t xid,
 			int64_t *zxid, int32_t *zerr, const uint8_t **body,

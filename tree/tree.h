@@ -279,6 +279,8 @@ size_t tree_watch_drop_session(struct tree *t, int64_t session_id);
 /* Whether the replicated session table holds session_id (created by a
  * createSession txn and not closed). */
 bool tree_session_exists(const struct tree *t, int64_t session_id);
+/* The xid of the session's last applied write; 0 when none or unknown. */
+int32_t tree_session_last_xid(const struct tree *t, int64_t session_id);
 
 /* The timeout and 16-byte password of a session in the replicated table
  * (reconnects are checked against them).  0, or -ENOENT. */

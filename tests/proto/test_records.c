@@ -288,7 +288,7 @@ test_golden_connect_response_is_37_or_36_bytes(void **state)
 		0xac, 0xad, 0xae, 0xaf, 0x01, /* readOnly true */
 	};
 	struct proto_connect_resp c = {
-		0, 20000, 0x0123456789abcdefLL, {pw, 16}, 1};
+		0, 20000, 0x0123456789abcdefLL, {pw, 16}, 1, 0};
 	uint8_t out[64];
 	struct proto_wbuf w;
 
@@ -302,6 +302,41 @@ test_golden_connect_response_is_37_or_36_bytes(void **state)
 	assert_int_equal(proto_connect_resp_encode(&w, &c), 0);
 	assert_int_equal(w.len, 36);
 	assert_memory_equal(out, want, 36);
+}
+
+static void
+test_connect_resp_last_xid_extension(void **state)
+{
+	uint8_t pw[16] = {1, 2, 3};
+	struct proto_connect_resp c = {
+		0, 20000, 0x0123456789abcdefLL, {pw, 16}, 0, 77}, d;
+	uint8_t out[64];
+	struct proto_wbuf w;
+
+	(void)state;
+	proto_wbuf_init(&w, out, sizeof(out));
+	assert_int_equal(proto_connect_resp_encode(&w, &c), 0);
+	assert_int_equal(w.len, 41); /* 37 + int lastXid */
+	assert_int_equal(proto_connect_resp_decode(out, w.len, &d), 0);
+	assert_int_equal(d.last_xid, 77);
+	assert_int_equal(d.read_only, 0);
+	/* without readOnly there is no room for the extension: not sent */
+	c.read_only = -1;
+	proto_wbuf_init(&w, out, sizeof(out));
+	assert_int_equal(proto_connect_resp_encode(&w, &c), 0);
+	assert_int_equal(w.len, 36);
+	assert_int_equal(proto_connect_resp_decode(out, w.len, &d), 0);
+	assert_int_equal(d.last_xid, 0);
+	/* a ZooKeeper-shaped answer (37 bytes) decodes with last_xid 0 */
+	c.read_only = 1;
+	c.last_xid = 0;
+	proto_wbuf_init(&w, out, sizeof(out));
+	assert_int_equal(proto_connect_resp_encode(&w, &c), 0);
+	assert_int_equal(w.len, 37);
+	assert_int_equal(proto_connect_resp_decode(out, w.len, &d), 0);
+	assert_int_equal(d.last_xid, 0);
+	/* a torn extension is an error */
+	assert_int_not_equal(proto_connect_resp_decode(out, 39, &d), 0);
 }
 
 static void
@@ -879,6 +914,7 @@ main(void)
 		cmocka_unit_test(test_golden_connect_request_is_45_bytes),
 		cmocka_unit_test(
 			test_golden_connect_response_is_37_or_36_bytes),
+		cmocka_unit_test(test_connect_resp_last_xid_extension),
 		cmocka_unit_test(test_golden_reply_header),
 		cmocka_unit_test(test_golden_getdata_request),
 		cmocka_unit_test(test_golden_stat_is_68_bytes),
