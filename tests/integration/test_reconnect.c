@@ -242,6 +242,54 @@ test_session_auth_watches_and_ephemerals_survive_restart(void **state)
 	dpzk_close(b);
 }
 
+/* A saved clientid reattached in a new handle (ZooKeeper's
+ * zookeeper_init with a clientid): the new handle's xids start at 1, but
+ * the session has applied writes with higher xids.  The CONNECTED carries
+ * the session's last applied xid, so the new handle's writes are applied,
+ * not taken for retries (docs/PROTOCOL.md §8 §2.1). */
+static void
+test_session_reattached_by_a_new_handle_applies_its_writes(void **state)
+{
+	struct dpzk_handle *a = it_connect(10000, NULL);
+	struct dpzk_handle *b, *c;
+	struct dpzk_clientid cid;
+	struct dpzk_stat st;
+	char name[32], buf[8];
+	int len;
+
+	(void)state;
+	assert_int_equal(dpzk_create(a, "/rn", "", 0, &dpzk_open_acl_unsafe, 0,
+				     0, NULL, 0, NULL),
+			 DPZK_ZOK);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "/rn/a%d", i);
+		assert_int_equal(dpzk_create(a, name, "a", 1,
+					     &dpzk_open_acl_unsafe, 0, 0, NULL,
+					     0, NULL),
+				 DPZK_ZOK);
+	}
+	cid = *dpzk_client_id(a);
+	/* a goes away without closing the session (a process restart) */
+	b = dpzk_init(it_hosts(), NULL, 10000, &cid, NULL, 0);
+	assert_non_null(b);
+	assert_int_equal(dpzk_wait_connected(b, 5000), DPZK_ZOK);
+	assert_int_equal(dpzk_client_id(b)->session_id, cid.session_id);
+	assert_int_equal(dpzk_create(b, "/rn/b", "b", 1, &dpzk_open_acl_unsafe,
+				     DPZK_EPHEMERAL, 0, NULL, 0, NULL),
+			 DPZK_ZOK);
+	assert_int_equal(dpzk_set(b, "/rn/a0", "bb", 2, -1, &st), DPZK_ZOK);
+	assert_int_equal(st.version, 1);
+	c = it_connect(10000, NULL);
+	assert_int_equal(dpzk_exists(c, "/rn/b", 0, &st), DPZK_ZOK);
+	assert_int_equal(st.ephemeral_owner, cid.session_id);
+	len = sizeof(buf);
+	assert_int_equal(dpzk_get(c, "/rn/a0", 0, buf, &len, NULL), DPZK_ZOK);
+	assert_int_equal(len, 2);
+	dpzk_close(c);
+	assert_int_equal(dpzk_close(b), DPZK_ZOK);
+	dpzk_close(a); /* the session is closed already */
+}
+
 int
 main(void)
 {
@@ -252,6 +300,8 @@ main(void)
 			test_session_auth_watches_and_ephemerals_survive_restart),
 		cmocka_unit_test(
 			test_session_outlives_a_server_down_longer_than_its_timeout),
+		cmocka_unit_test(
+			test_session_reattached_by_a_new_handle_applies_its_writes),
 	};
 
 	it_deadline(100);
