@@ -27,7 +27,8 @@ say() { printf 'bootstrap: %s\n' "$*"; }
 pkgs=(meson ninja-build pkg-config gcc make git python3 iproute2 procps
 	dpdk dpdk-dev libdpdk-dev liburing-dev libhugetlbfs-dev libcmocka-dev
 	libsodium-dev libedit-dev clang-format util-linux e2fsprogs bc
-	libssl-dev iputils-ping zookeeper libzookeeper-mt-dev gnuplot-nox)
+	libssl-dev iputils-ping zookeeper libzookeeper-mt-dev gnuplot-nox
+	python3-kazoo)
 # shellcheck disable=SC2206
 pkgs+=(${DPZK_EXTRA_PKGS:-})
 
