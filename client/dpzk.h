@@ -6,7 +6,9 @@
  * semantics, same create modes.
  *
  * Why it is built this way: any application can link it — the transport
- * is an ordinary non-blocking kernel UDP socket speaking dpzk's session
+ * is an ordinary non-blocking kernel UDP socket (or, through
+ * dpzk_init_transport, any datagram path the application brings, such as
+ * a DPDK port) speaking dpzk's session
  * channel (docs/PROTOCOL.md §8: sequence numbers, acks,
  * retransmission, reassembly, MAC; the channel code is proto/'s, shared
  * with the server).  There is no background thread.  Either
@@ -232,6 +234,48 @@ struct dpzk_handle *dpzk_init(const char *hosts, dpzk_watcher_fn *watcher,
 			      const struct dpzk_clientid *cid, void *context,
 			      int flags);
 
+/*
+ * A datagram transport of one's own, for applications that do not use the
+ * kernel's UDP sockets (dpzk-bench's kernel-bypass client runs the session
+ * channel over a DPDK port this way).  Everything above the datagram —
+ * the session channel, reconnects, failover, retries — is the same code
+ * as with the default socket.
+ *
+ *  send  sends one datagram to the server `to` (one of the hosts given to
+ *        dpzk_init_transport, as resolved; tolen bytes).  Returns 0, or
+ *        -errno when it was not sent (the channel retransmits, as it does
+ *        for a datagram lost on the way).
+ *  recv  copies the next datagram received for this handle into buf (at
+ *        most cap bytes) and returns its length; -EAGAIN when there is
+ *        none now (the handle then stops reading until the next
+ *        dpzk_process); another -errno is taken as "none" too.  Which
+ *        datagrams belong to which handle is the transport's business
+ *        (e.g. one local UDP port per handle).
+ *  wait  optional: blocks until input may be there or the CLOCK_MONOTONIC
+ *        time deadline_ns, for the blocking calls.  NULL: the blocking
+ *        calls spin (call dpzk_process in a loop), which is what a
+ *        polled transport wants.
+ *  ctx   passed to each.
+ * The functions are called from inside dpzk_process and the blocking
+ * calls, on the thread using the handle; the struct is copied.
+ */
+struct sockaddr;
+struct dpzk_transport {
+	int (*send)(void *ctx, const struct sockaddr *to, size_t tolen,
+		    const void *dgram, size_t len);
+	long (*recv)(void *ctx, void *buf, size_t cap);
+	void (*wait)(void *ctx, uint64_t deadline_ns);
+	void *ctx;
+};
+
+/* dpzk_init over transport t instead of a kernel socket; dpzk_fd() is
+ * then -1.  Same arguments and errors otherwise (EINVAL also when t or
+ * its send/recv is NULL). */
+struct dpzk_handle *
+dpzk_init_transport(const char *hosts, dpzk_watcher_fn *watcher,
+		    int recv_timeout_ms, const struct dpzk_clientid *cid,
+		    void *context, const struct dpzk_transport *t);
+
 /* Closes the session (closeSession, waiting up to ~1 s for the reply),
  * fails outstanding requests with DPZK_ZCLOSING (their callbacks run) and
  * frees the handle.  Returns DPZK_ZOK or the close error (the handle is
@@ -239,7 +283,8 @@ struct dpzk_handle *dpzk_init(const char *hosts, dpzk_watcher_fn *watcher,
 int dpzk_close(struct dpzk_handle *zh);
 
 /* The socket to poll for POLLIN (it can change after a reconnect: ask
- * again after each dpzk_process), or -1 while none is open. */
+ * again after each dpzk_process), or -1 while none is open (always with
+ * a transport of one's own). */
 int dpzk_fd(const struct dpzk_handle *zh);
 /* CLOCK_MONOTONIC in ns: the clock dpzk_process expects. */
 uint64_t dpzk_now(void);

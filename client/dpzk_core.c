@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * client/dpzk_core.c — libdpzk's engine: the UDP socket, the connect
+ * client/dpzk_core.c — libdpzk's engine: the UDP socket (or the
+ * application's own datagram transport, dpzk_init_transport), the connect
  * handshake, the session channel (proto/channel.c), reconnects and server
  * failover, pings, the watch registry, and the dispatch queue.
  *
@@ -416,17 +417,31 @@ fire_event(struct dpzk_handle *zh, int type, int state, const char *path)
 /* Channel callbacks                                                   */
 /* ------------------------------------------------------------------ */
 
+/* One datagram to the current server: the socket, or the transport. */
 static int
-chan_emit(void *ctx, const void *dgram, size_t len)
+send_dgram(struct dpzk_handle *zh, const void *dgram, size_t len)
 {
-	struct dpzk_handle *zh = ctx;
+	const struct dpzk_server *s = &zh->servers[zh->cur];
 
+	if (zh->has_tp)
+		return zh->tp.send(zh->tp.ctx, (const struct sockaddr *)&s->sa,
+				   (size_t)s->salen, dgram, len);
 	if (zh->fd < 0)
 		return -EBADF;
 	if (send(zh->fd, dgram, len, MSG_DONTWAIT) < 0)
 		return -errno;
-	zh->last_tx = zh->now;
 	return 0;
+}
+
+static int
+chan_emit(void *ctx, const void *dgram, size_t len)
+{
+	struct dpzk_handle *zh = ctx;
+	int rc = send_dgram(zh, dgram, len);
+
+	if (rc == 0)
+		zh->last_tx = zh->now;
+	return rc;
 }
 
 static struct dpzk_cq *
@@ -537,6 +552,8 @@ open_server(struct dpzk_handle *zh)
 		close(zh->fd);
 		zh->fd = -1;
 	}
+	if (zh->has_tp)
+		return 0; /* the transport addresses each datagram */
 	fd = socket(s->sa.ss_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
 		    0);
 	if (fd < 0)
@@ -565,8 +582,7 @@ send_connect(struct dpzk_handle *zh)
 	};
 	int n = proto_chan_connect_dgram(d, sizeof(d), &c, zh->nonce);
 
-	if (n > 0 && zh->fd >= 0 &&
-	    send(zh->fd, d, (size_t)n, MSG_DONTWAIT) >= 0)
+	if (n > 0 && send_dgram(zh, d, (size_t)n) == 0)
 		zh->last_tx = zh->now;
 	zh->connect_next = zh->now + zh->connect_rto;
 	zh->connect_rto = zh->connect_rto * 2 > CONNECT_RTO_MAX
@@ -946,7 +962,17 @@ int
 dpzk_process(struct dpzk_handle *zh, uint64_t now)
 {
 	zh->now = now;
-	if (!zh->terminal && zh->fd >= 0) {
+	if (!zh->terminal && zh->has_tp) {
+		for (int i = 0; i < RECV_BURST; i++) {
+			long n = zh->tp.recv(zh->tp.ctx, zh->rxbuf, DPZK_RXBUF);
+
+			if (n < 0)
+				break;
+			handle_dgram(zh, zh->rxbuf, (size_t)n);
+			if (zh->terminal)
+				break;
+		}
+	} else if (!zh->terminal && zh->fd >= 0) {
 		for (int i = 0; i < RECV_BURST; i++) {
 			ssize_t n = recv(zh->fd, zh->rxbuf, DPZK_RXBUF,
 					 MSG_DONTWAIT);
@@ -1037,8 +1063,12 @@ dpzk_poll_once(struct dpzk_handle *zh, int timeout_ms)
 		ts.tv_nsec = (long)(w % 1000000000ull);
 		tsp = &ts;
 	}
-	if (zh->qh == NULL)
+	if (zh->qh == NULL && zh->has_tp) {
+		if (zh->tp.wait != NULL)
+			zh->tp.wait(zh->tp.ctx, d);
+	} else if (zh->qh == NULL) {
 		ppoll(&pfd, zh->fd >= 0 ? 1 : 0, tsp, NULL);
+	}
 	return dpzk_process(zh, dpzk_now());
 }
 
@@ -1184,9 +1214,10 @@ handle_free(struct dpzk_handle *zh)
 	free(zh);
 }
 
-struct dpzk_handle *
-dpzk_init(const char *hosts, dpzk_watcher_fn *watcher, int recv_timeout_ms,
-	  const struct dpzk_clientid *cid, void *context, int flags)
+static struct dpzk_handle *
+handle_new(const char *hosts, dpzk_watcher_fn *watcher, int recv_timeout_ms,
+	   const struct dpzk_clientid *cid, void *context, int flags,
+	   const struct dpzk_transport *tp)
 {
 	struct dpzk_handle *zh;
 	struct proto_chan_cfg cfg;
@@ -1217,6 +1248,10 @@ dpzk_init(const char *hosts, dpzk_watcher_fn *watcher, int recv_timeout_ms,
 	zh->state = DPZK_CONNECTING_STATE;
 	if (cid)
 		zh->cid = *cid;
+	if (tp != NULL) {
+		zh->tp = *tp;
+		zh->has_tp = true;
+	}
 	rc = parse_hosts(zh, hosts);
 	if (rc < 0) {
 		handle_free(zh);
@@ -1242,6 +1277,26 @@ dpzk_init(const char *hosts, dpzk_watcher_fn *watcher, int recv_timeout_ms,
 	zh->cur = (int)(randombytes_uniform((uint32_t)zh->nservers));
 	start_connect(zh, false);
 	return zh;
+}
+
+struct dpzk_handle *
+dpzk_init(const char *hosts, dpzk_watcher_fn *watcher, int recv_timeout_ms,
+	  const struct dpzk_clientid *cid, void *context, int flags)
+{
+	return handle_new(hosts, watcher, recv_timeout_ms, cid, context, flags,
+			  NULL);
+}
+
+struct dpzk_handle *
+dpzk_init_transport(const char *hosts, dpzk_watcher_fn *watcher,
+		    int recv_timeout_ms, const struct dpzk_clientid *cid,
+		    void *context, const struct dpzk_transport *t)
+{
+	if (t == NULL || t->send == NULL || t->recv == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return handle_new(hosts, watcher, recv_timeout_ms, cid, context, 0, t);
 }
 
 struct close_wait {

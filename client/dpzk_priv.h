@@ -124,6 +124,10 @@ struct dpzk_handle {
 	struct dpzk_auth *auths;
 	int nauths;
 	uint8_t *rxbuf;
+
+	/* dpzk_init_transport: datagrams go through tp, not fd */
+	struct dpzk_transport tp;
+	bool has_tp;
 };
 
 #define DPZK_RXBUF 65536

@@ -5,7 +5,8 @@
  * codes, an event before the reply that shows the change, retransmission
  * of a dropped reply, reassembly of a 1 MiB reply, pings on an idle
  * session, expiry, failover to another server with the same session, the
- * event-loop API, and the ACL parser.
+ * event-loop API, the ACL parser, and an application's own datagram
+ * transport (dpzk_init_transport).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,7 +17,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <errno.h>
 #include <poll.h>
+#include <unistd.h>
+
+#include <sys/socket.h>
 
 #include "client/dpzk.h"
 #include "fakesrv.h"
@@ -728,6 +733,95 @@ test_bad_hosts_rejected(void **state)
 		dpzk_init("127.0.0.1:2181/a//b", NULL, 1000, NULL, NULL, 0));
 }
 
+/* A transport of the test's own: a UDP socket, not connected, addressed
+ * per datagram by what libdpzk passes; counts what goes through it. */
+struct tp_sock {
+	int fd;
+	int sent, received, waits;
+};
+
+static int
+tp_send(void *ctx, const struct sockaddr *to, size_t tolen, const void *d,
+	size_t len)
+{
+	struct tp_sock *t = ctx;
+
+	if (sendto(t->fd, d, len, MSG_DONTWAIT, to, (socklen_t)tolen) < 0)
+		return -errno;
+	t->sent++;
+	return 0;
+}
+
+static long
+tp_recv(void *ctx, void *buf, size_t cap)
+{
+	struct tp_sock *t = ctx;
+	ssize_t n = recv(t->fd, buf, cap, MSG_DONTWAIT);
+
+	if (n < 0)
+		return -errno;
+	t->received++;
+	return (long)n;
+}
+
+static void
+tp_wait(void *ctx, uint64_t deadline)
+{
+	struct tp_sock *t = ctx;
+	struct pollfd p = {.fd = t->fd, .events = POLLIN};
+	uint64_t now = dpzk_now();
+	int ms = deadline > now ? (int)((deadline - now) / 1000000 + 1) : 0;
+
+	t->waits++;
+	poll(&p, 1, ms > 100 ? 100 : ms);
+}
+
+static void
+test_transport_carries_every_datagram(void **state)
+{
+	struct fakesrv *fs = fakesrv_start(NULL);
+	struct tp_sock t = {0};
+	struct dpzk_transport tp = {tp_send, tp_recv, tp_wait, &t};
+	struct dpzk_handle *zh;
+	char buf[64];
+	int len = sizeof(buf);
+
+	(void)state;
+	assert_non_null(fs);
+	t.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	assert_true(t.fd >= 0);
+	zh = dpzk_init_transport(fakesrv_addr(fs), NULL, 10000, NULL, NULL,
+				 &tp);
+	assert_non_null(zh);
+	assert_int_equal(dpzk_fd(zh), -1);
+	assert_int_equal(dpzk_wait_connected(zh, 3000), DPZK_ZOK);
+	assert_int_equal(dpzk_create(zh, "/t", "via", 3, &dpzk_open_acl_unsafe,
+				     DPZK_PERSISTENT, 0, NULL, 0, NULL),
+			 DPZK_ZOK);
+	assert_int_equal(dpzk_get(zh, "/t", 0, buf, &len, NULL), DPZK_ZOK);
+	assert_int_equal(len, 3);
+	assert_memory_equal(buf, "via", 3);
+	/* connect, create, get: at least three each way, all through it */
+	assert_true(t.sent >= 3);
+	assert_true(t.received >= 3);
+	assert_true(t.waits >= 1);
+	dpzk_close(zh);
+	close(t.fd);
+	fakesrv_stop(fs);
+}
+
+static void
+test_transport_without_recv_rejected(void **state)
+{
+	struct dpzk_transport tp = {tp_send, NULL, NULL, NULL};
+
+	(void)state;
+	assert_null(dpzk_init_transport("127.0.0.1:2181", NULL, 1000, NULL,
+					NULL, &tp));
+	assert_null(dpzk_init_transport("127.0.0.1:2181", NULL, 1000, NULL,
+					NULL, NULL));
+}
+
 int
 main(void)
 {
@@ -755,6 +849,8 @@ main(void)
 		cmocka_unit_test(test_rejected_auth_ends_session),
 		cmocka_unit_test(test_chroot_paths_are_relative),
 		cmocka_unit_test(test_bad_hosts_rejected),
+		cmocka_unit_test(test_transport_carries_every_datagram),
+		cmocka_unit_test(test_transport_without_recv_rejected),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
