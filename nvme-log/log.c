@@ -31,6 +31,7 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -105,6 +106,7 @@ struct nlog {
 	enum nlog_durability dur;
 	struct io_uring ring;
 	bool ring_ok, fixed_bufs, fixed_files;
+	bool iowq_moved; /* io-wq workers kept off the polling CPU */
 	struct nlog_buf buf[2];
 	int fill, busy;
 	bool flush_pending, submit_pending;
@@ -799,6 +801,7 @@ nlog_get_stats(const struct nlog *l, struct nlog_stats *s)
 	s->hugepages = l->buf[0].huge;
 	s->fixed_files = l->fixed_files;
 	s->fixed_bufs = l->fixed_bufs;
+	s->iowq_moved = l->iowq_moved;
 	s->spare_ready = atomic_load(&l->spare_ready) != 0;
 	s->durability = l->dur;
 	if (l->dur == NLOG_DUR_NONE && !l->cfg.quiet)
@@ -990,6 +993,39 @@ report(struct nlog_report *rep, bool quiet, const char *fmt, ...)
 		fprintf(stderr, "%s", rep->msg + used);
 }
 
+/*
+ * A write the kernel cannot issue without blocking (allocation, a busy
+ * queue) is punted to io-wq worker threads, which inherit the affinity of
+ * the submitting thread.  The log is driven from a polling lcore pinned to
+ * one CPU, so those workers would share that CPU with a thread that never
+ * yields, and a write could wait for the scheduler's slice to rotate
+ * (seconds, measured under load).  Keep the workers on every other CPU the
+ * process may use; with nothing else to use (one CPU), leave them be.
+ */
+static void
+iowq_keep_off_this_cpu(struct nlog *l)
+{
+	cpu_set_t mine, others;
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	int cnt = 0;
+
+	if (n <= 1 || sched_getaffinity(0, sizeof(mine), &mine) != 0)
+		return;
+	if (CPU_COUNT(&mine) != 1)
+		return; /* not pinned: the scheduler balances the workers */
+	CPU_ZERO(&others);
+	for (long c = 0; c < n && c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET((int)c, &mine)) {
+			CPU_SET((int)c, &others);
+			cnt++;
+		}
+	}
+	if (cnt == 0)
+		return;
+	if (io_uring_register_iowq_aff(&l->ring, sizeof(others), &others) == 0)
+		l->iowq_moved = true;
+}
+
 static int
 ring_setup(struct nlog *l)
 {
@@ -1017,6 +1053,7 @@ ring_setup(struct nlog *l)
 	if (rc != 0)
 		return rc;
 	l->ring_ok = true;
+	iowq_keep_off_this_cpu(l);
 	for (int i = 0; i < 2; i++) {
 		iov[i].iov_base = l->buf[i].mem;
 		iov[i].iov_len = l->buf[i].cap;

@@ -228,6 +228,7 @@ struct nlog_stats {
 	bool fixed_files;     /* registered files in use */
 	bool fixed_bufs;      /* registered buffers in use */
 	bool spare_ready;     /* the next segment is ready */
+	bool iowq_moved;      /* io-wq workers kept off the polling CPU */
 	enum nlog_durability durability;
 };
 void nlog_get_stats(const struct nlog *l, struct nlog_stats *s);

@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -412,6 +413,47 @@ test_second_open_of_same_dir_is_busy(void **state)
 	assert_null(l2);
 	assert_int_equal(errno, EBUSY);
 	nlog_close(l);
+}
+
+/* A log opened from a thread pinned to one CPU (a polling lcore) keeps its
+ * io-wq workers off that CPU, so a punted write is never starved by the
+ * spinning thread; unpinned, it leaves them to the scheduler. */
+static void
+test_iowq_workers_kept_off_a_pinned_thread_cpu(void **state)
+{
+	struct fx *f = *state;
+	struct nlog_config c;
+	struct nlog_stats st;
+	struct nlog *l;
+	cpu_set_t saved, one;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		skip();
+		return;
+	}
+	assert_int_equal(sched_getaffinity(0, sizeof(saved), &saved), 0);
+	CPU_ZERO(&one);
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &saved)) {
+			CPU_SET(cpu, &one);
+			break;
+		}
+	assert_int_equal(sched_setaffinity(0, sizeof(one), &one), 0);
+	tu_config(&c, f->dir);
+	l = reopen(f, &c, NULL);
+	assert_int_equal(sched_setaffinity(0, sizeof(saved), &saved), 0);
+	assert_non_null(l);
+	nlog_get_stats(l, &st);
+	assert_true(st.iowq_moved);
+	append_range(l, 1, 50, 10);
+	nlog_close(l);
+	if (CPU_COUNT(&saved) > 1) {
+		l = reopen(f, &c, NULL);
+		assert_non_null(l);
+		nlog_get_stats(l, &st);
+		assert_false(st.iowq_moved);
+		nlog_close(l);
+	}
 }
 
 /* ---- I/O errors ---- */
@@ -1113,6 +1155,9 @@ main(void)
 			test_durability_modes_all_persist, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_second_open_of_same_dir_is_busy, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_iowq_workers_kept_off_a_pinned_thread_cpu, setup,
+			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_short_writes_and_eagain_are_resubmitted, setup,
 			teardown),
