@@ -246,6 +246,26 @@ extern const struct bench_target_ops bench_target_dpzk;
 extern const struct bench_target_ops bench_target_dpzk_dpdk;
 
 /*
+ * The dpzk-dpdk target's port, set before the first run (main's --dpdk-*
+ * flags); NULL or "" fields take the defaults.  The strings are borrowed
+ * until the run ends.
+ *  vdev    EAL --vdev (default net_tap0,iface=IFACE)
+ *  iface   the tap's kernel side (default dpzkb<pid>)
+ *  bridge  bridge to attach the kernel side to (default dpzkbr0, the test
+ *          network's; "none": leave it alone)
+ *  ip      the bench's IPv4 address on that network (198.18.0.200)
+ *  eal     more EAL arguments, space separated
+ */
+struct bench_dpdk_opts {
+	const char *vdev;
+	const char *iface;
+	const char *bridge;
+	const char *ip;
+	const char *eal;
+};
+void bench_dpdk_configure(const struct bench_dpdk_opts *o);
+
+/*
  * Synchronous helpers over a target's async calls, for set-up (preload,
  * parents).  They poll the conn from the calling thread.  Return a
  * ZooKeeper code only (BENCH_ZOK, BENCH_ZNONODE, ...): BENCH_ZSYSTEMERROR

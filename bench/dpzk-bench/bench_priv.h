@@ -139,4 +139,34 @@ int bench_preload(struct bench_run *r, const char *parent);
 /* Create path and its missing parents (persistent, empty). */
 int bench_ensure_path(struct bench_run *r, const char *path);
 
+/*
+ * target_dpzk.c's libdpzk target, shared with target_dpdk.c (the same
+ * target over libdpzk's transport hook).  bench_dz_connect_tp connects
+ * through tp (NULL: the kernel socket); tp_state is the transport's
+ * per-conn state, freed with tp_free after the session is closed.
+ * bench_dz_events counts the completions and watches this thread ran.
+ */
+struct dpzk_transport;
+struct dpzk_handle;
+int bench_dz_connect_tp(const char *hosts, int timeout_ms,
+			const struct dpzk_transport *tp, void *tp_state,
+			void (*tp_free)(void *), struct bench_conn **out);
+struct dpzk_handle *bench_dz_handle(const struct bench_conn *c);
+void *bench_dz_tp(const struct bench_conn *c);
+void bench_dz_close(struct bench_conn *c);
+int bench_dz_get(struct bench_conn *c, const char *path, bench_watch_fn wfn,
+		 void *warg, bench_done_fn done, void *arg);
+int bench_dz_exists(struct bench_conn *c, const char *path, bench_watch_fn wfn,
+		    void *warg, bench_done_fn done, void *arg);
+int bench_dz_children(struct bench_conn *c, const char *path,
+		      bench_watch_fn wfn, void *warg, bench_done_fn done,
+		      void *arg);
+int bench_dz_set(struct bench_conn *c, const char *path, const void *data,
+		 int len, int version, bench_done_fn done, void *arg);
+int bench_dz_create(struct bench_conn *c, const char *path, const void *data,
+		    int len, int flags, bench_done_fn done, void *arg);
+int bench_dz_del(struct bench_conn *c, const char *path, int version,
+		 bench_done_fn done, void *arg);
+extern __thread uint64_t bench_dz_events;
+
 #endif /* DPZK_BENCH_PRIV_H */

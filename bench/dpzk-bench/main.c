@@ -52,6 +52,11 @@ usage(FILE *f)
 		"      --png FILE          percentile plot of this run (gnuplot)\n"
 		"      --json              JSON report on stdout instead of text\n"
 		"      --check             only say whether --target is built (exit 0 or 3)\n"
+		"      --dpdk-ip IP        dpzk-dpdk: the bench's address (198.18.0.200)\n"
+		"      --dpdk-iface NAME   dpzk-dpdk: kernel side of its tap (dpzkb<pid>)\n"
+		"      --dpdk-bridge BR    dpzk-dpdk: bridge for that side (dpzkbr0; none)\n"
+		"      --dpdk-vdev ARGS    dpzk-dpdk: EAL --vdev (net_tap0,iface=NAME)\n"
+		"      --dpdk-eal ARGS     dpzk-dpdk: more EAL arguments\n"
 		"  -q, --quiet             no progress line\n"
 		"  -h, --help\n",
 		bench_target_names(), bench_workload_names());
@@ -154,6 +159,11 @@ enum {
 	OPT_JSON,
 	OPT_POISSON,
 	OPT_CHECK,
+	OPT_DPDK_IP,
+	OPT_DPDK_IFACE,
+	OPT_DPDK_BRIDGE,
+	OPT_DPDK_VDEV,
+	OPT_DPDK_EAL,
 };
 
 int
@@ -187,6 +197,11 @@ main(int argc, char **argv)
 		{"png", required_argument, NULL, OPT_PNG},
 		{"json", no_argument, NULL, OPT_JSON},
 		{"check", no_argument, NULL, OPT_CHECK},
+		{"dpdk-ip", required_argument, NULL, OPT_DPDK_IP},
+		{"dpdk-iface", required_argument, NULL, OPT_DPDK_IFACE},
+		{"dpdk-bridge", required_argument, NULL, OPT_DPDK_BRIDGE},
+		{"dpdk-vdev", required_argument, NULL, OPT_DPDK_VDEV},
+		{"dpdk-eal", required_argument, NULL, OPT_DPDK_EAL},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
@@ -194,6 +209,7 @@ main(int argc, char **argv)
 	struct bench_config cfg;
 	struct bench_results res;
 	struct bench_env env;
+	struct bench_dpdk_opts dpdk = {NULL, NULL, NULL, NULL, NULL};
 	const char *out = NULL, *png = NULL;
 	bool json = false, duration_set = false, vs_set = false;
 	bool hosts_set = false, check = false;
@@ -315,6 +331,21 @@ main(int argc, char **argv)
 		case OPT_CHECK:
 			check = true;
 			break;
+		case OPT_DPDK_IP:
+			dpdk.ip = optarg;
+			break;
+		case OPT_DPDK_IFACE:
+			dpdk.iface = optarg;
+			break;
+		case OPT_DPDK_BRIDGE:
+			dpdk.bridge = optarg;
+			break;
+		case OPT_DPDK_VDEV:
+			dpdk.vdev = optarg;
+			break;
+		case OPT_DPDK_EAL:
+			dpdk.eal = optarg;
+			break;
 		case 'q':
 			cfg.progress = false;
 			break;
@@ -341,6 +372,7 @@ main(int argc, char **argv)
 		cfg.hosts = "self";
 	if (cfg.label == NULL)
 		cfg.label = cfg.target;
+	bench_dpdk_configure(&dpdk);
 	if (check)
 		return check_target(cfg.target);
 

@@ -12,6 +12,10 @@
  * Completion contexts are small heap records (done + arg), as in the zk
  * target, so both targets cost the harness the same.  Watch contexts that
  * never fire are kept on a per-conn list and freed at close.
+ *
+ * The operations are exported (bench_dz_*, bench_priv.h) for the
+ * kernel-bypass target (target_dpdk.c), which is this same target over a
+ * DPDK datagram transport: only connect and poll differ.
  */
 #include "bench_priv.h"
 
@@ -30,6 +34,8 @@ struct dz_watch {
 struct bench_conn {
 	struct dpzk_handle *zh;
 	struct dz_watch watches; /* list head */
+	void *tp;		 /* dpzk-dpdk: the transport's per-conn state */
+	void (*tp_free)(void *tp);
 };
 
 struct dz_call {
@@ -38,7 +44,8 @@ struct dz_call {
 };
 
 /* completions and watches run by this thread (for BENCH_POLL_WAKE) */
-static __thread uint64_t dz_events;
+__thread uint64_t bench_dz_events;
+#define dz_events bench_dz_events
 
 static int
 dz_available(char *why, size_t len)
@@ -68,8 +75,10 @@ dz_errno(int zrc)
 	}
 }
 
-static int
-dz_connect(const char *hosts, int timeout_ms, struct bench_conn **out)
+int
+bench_dz_connect_tp(const char *hosts, int timeout_ms,
+		    const struct dpzk_transport *tp, void *tp_state,
+		    void (*tp_free)(void *), struct bench_conn **out)
 {
 	struct bench_conn *c = calloc(1, sizeof(*c));
 	int rc;
@@ -77,7 +86,14 @@ dz_connect(const char *hosts, int timeout_ms, struct bench_conn **out)
 	if (c == NULL)
 		return -ENOMEM;
 	c->watches.next = c->watches.prev = &c->watches;
-	c->zh = dpzk_init(hosts, NULL, timeout_ms, NULL, c, 0);
+	c->tp = tp_state;
+	c->tp_free = tp_free;
+	errno = 0;
+	if (tp != NULL)
+		c->zh = dpzk_init_transport(hosts, NULL, timeout_ms, NULL, c,
+					    tp);
+	else
+		c->zh = dpzk_init(hosts, NULL, timeout_ms, NULL, c, 0);
 	if (c->zh == NULL) {
 		rc = errno ? -errno : -EINVAL;
 		free(c);
@@ -93,8 +109,26 @@ dz_connect(const char *hosts, int timeout_ms, struct bench_conn **out)
 	return 0;
 }
 
-static void
-dz_close(struct bench_conn *c)
+static int
+dz_connect(const char *hosts, int timeout_ms, struct bench_conn **out)
+{
+	return bench_dz_connect_tp(hosts, timeout_ms, NULL, NULL, NULL, out);
+}
+
+struct dpzk_handle *
+bench_dz_handle(const struct bench_conn *c)
+{
+	return c->zh;
+}
+
+void *
+bench_dz_tp(const struct bench_conn *c)
+{
+	return c->tp;
+}
+
+void
+bench_dz_close(struct bench_conn *c)
 {
 	struct dz_watch *w, *n;
 
@@ -103,6 +137,8 @@ dz_close(struct bench_conn *c)
 		n = w->next;
 		free(w);
 	}
+	if (c->tp_free != NULL)
+		c->tp_free(c->tp);
 	free(c);
 }
 
@@ -224,32 +260,32 @@ dz_read(struct bench_conn *c, const char *path, bench_watch_fn wfn, void *warg,
 	return rc;
 }
 
-static int
-dz_get(struct bench_conn *c, const char *path, bench_watch_fn wfn, void *warg,
-       bench_done_fn done, void *arg)
+int
+bench_dz_get(struct bench_conn *c, const char *path, bench_watch_fn wfn,
+	     void *warg, bench_done_fn done, void *arg)
 {
 	return dz_read(c, path, wfn, warg, done, arg, dpzk_aget, dpzk_awget);
 }
 
-static int
-dz_exists(struct bench_conn *c, const char *path, bench_watch_fn wfn,
-	  void *warg, bench_done_fn done, void *arg)
+int
+bench_dz_exists(struct bench_conn *c, const char *path, bench_watch_fn wfn,
+		void *warg, bench_done_fn done, void *arg)
 {
 	return dz_read(c, path, wfn, warg, done, arg, dpzk_aexists,
 		       dpzk_awexists);
 }
 
-static int
-dz_children(struct bench_conn *c, const char *path, bench_watch_fn wfn,
-	    void *warg, bench_done_fn done, void *arg)
+int
+bench_dz_children(struct bench_conn *c, const char *path, bench_watch_fn wfn,
+		  void *warg, bench_done_fn done, void *arg)
 {
 	return dz_read(c, path, wfn, warg, done, arg, dpzk_aget_children2,
 		       dpzk_awget_children2);
 }
 
-static int
-dz_set(struct bench_conn *c, const char *path, const void *data, int len,
-       int version, bench_done_fn done, void *arg)
+int
+bench_dz_set(struct bench_conn *c, const char *path, const void *data, int len,
+	     int version, bench_done_fn done, void *arg)
 {
 	struct dz_call *k = call_new(done, arg);
 
@@ -259,9 +295,9 @@ dz_set(struct bench_conn *c, const char *path, const void *data, int len,
 				      dz_completion, k));
 }
 
-static int
-dz_create(struct bench_conn *c, const char *path, const void *data, int len,
-	  int flags, bench_done_fn done, void *arg)
+int
+bench_dz_create(struct bench_conn *c, const char *path, const void *data,
+		int len, int flags, bench_done_fn done, void *arg)
 {
 	struct dz_call *k = call_new(done, arg);
 	int mode = 0;
@@ -277,9 +313,9 @@ dz_create(struct bench_conn *c, const char *path, const void *data, int len,
 					 dz_completion, k));
 }
 
-static int
-dz_del(struct bench_conn *c, const char *path, int version, bench_done_fn done,
-       void *arg)
+int
+bench_dz_del(struct bench_conn *c, const char *path, int version,
+	     bench_done_fn done, void *arg)
 {
 	struct dz_call *k = call_new(done, arg);
 
@@ -367,13 +403,13 @@ const struct bench_target_ops bench_target_dpzk = {
 	.threaded_callbacks = false,
 	.available = dz_available,
 	.connect = dz_connect,
-	.close = dz_close,
-	.get = dz_get,
-	.exists = dz_exists,
-	.set = dz_set,
-	.create = dz_create,
-	.del = dz_del,
-	.children = dz_children,
+	.close = bench_dz_close,
+	.get = bench_dz_get,
+	.exists = bench_dz_exists,
+	.set = bench_dz_set,
+	.create = bench_dz_create,
+	.del = bench_dz_del,
+	.children = bench_dz_children,
 	.poll = dz_poll,
 	.server_version = dz_server_version,
 };

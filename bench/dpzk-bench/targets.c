@@ -4,8 +4,9 @@
  * `dpzk` (libdpzk over kernel UDP) is written in target_dpzk.c against
  * client/dpzk.h once that header exists; until then this file provides a
  * target whose `available` says so, and the run stops with that message —
- * never with made-up numbers.  `dpzk-dpdk` (the kernel-bypass client) does
- * not exist yet either.
+ * never with made-up numbers.  `dpzk-dpdk` (target_dpdk.c, the same
+ * client over a DPDK port) is built when libdpzk and DPDK both are; else
+ * its stub here says so.
  */
 #include "bench_priv.h"
 
@@ -29,20 +30,28 @@ const struct bench_target_ops bench_target_dpzk = {
 };
 #endif
 
+#ifndef BENCH_HAVE_DPDK
 static int
 dpdk_unavailable(char *why, size_t len)
 {
 	bench_msg(
 		why, len,
-		"dpzk-dpdk target not available: the kernel-bypass (DPDK) client of libdpzk is not written yet");
+		"dpzk-dpdk target not built: it needs libdpzk and DPDK (libdpdk-dev) when dpzk-bench is configured");
 	return -ENOSYS;
 }
 
 const struct bench_target_ops bench_target_dpzk_dpdk = {
 	.name = "dpzk-dpdk",
-	.transport = "UDP (DPDK kernel bypass), libdpzk",
+	.transport = "UDP over DPDK, libdpzk",
 	.available = dpdk_unavailable,
 };
+
+void
+bench_dpdk_configure(const struct bench_dpdk_opts *o)
+{
+	(void)o;
+}
+#endif
 
 static const struct bench_target_ops *const targets[] = {
 	&bench_target_zk,
