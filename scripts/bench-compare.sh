@@ -10,7 +10,14 @@
 #   - dpzk-server standalone in a private test network (scripts/testnet.sh),
 #     when it is built; a 3-node dpzk when dpzk-server takes peers;
 # and runs each workload against each target in alternation (workload by
-# workload, target by target), with the floors measured in the same run:
+# workload, target by target).  Targets: zk, zk-3 (libzookeeper-mt), dpzk,
+# dpzk-3 (libdpzk over kernel UDP), dpzk-dpdk (libdpzk with dpzk-bench a
+# DPDK process on its own net_tap: kernel bypass at both ends; getData and
+# setData workloads) and zk-gw (libzookeeper-mt through dpzk-gateway to the
+# single dpzk: the gateway's own cost; get and set).  Then, for every
+# target, the throughput at a p99 <= 1 ms SLO on the 90:10 mix: an
+# open-loop rate search (doubling, then bisection; bounded steps).  The
+# floors are measured in the same run:
 # the raw UDP round trip (an in-process kernel echo over loopback, and
 # dpzk-echo on the dataplane in the test network when built) and a raw
 # 4 KiB O_DSYNC write on the data directory's filesystem.  Prints one table
@@ -19,7 +26,7 @@
 #
 #   scripts/bench-compare.sh [--quick] [--duration S] [--warmup S]
 #        [--clients N] [--workloads a,b,...] [--out DIR] [--no-ensemble]
-#        [--data-dir DIR] [--build DIR]
+#        [--data-dir DIR] [--build DIR] [--no-slo]
 #
 #   --quick         2 s per run and a short workload list (a smoke run)
 #   --workloads     default: get,exists,set,create-delete,children,mix90,
@@ -29,6 +36,9 @@
 #                   /var/tmp/dpzk-bench; left for inspection (server logs
 #                   are there), wiped at the next run
 #   --out           reports, CSVs and PNGs (default /tmp/dpzk-bench-compare)
+#   --no-slo        skip the throughput-at-SLO search
+#
+# Goals (bench issue) are printed as ratios with "met" or "MISSED".
 #
 # Needs root (packages, network namespaces, DPDK); re-runs itself with sudo.
 set -uo pipefail
@@ -45,7 +55,7 @@ fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-duration=5 warmup=1 clients=4 quick=0 ensemble=1
+duration=5 warmup=1 clients=4 quick=0 ensemble=1 slo=1
 workloads=get,exists,set,create-delete,children,mix90,mix50,mix0,get-open,get-4k,set-4k,get-64k,lock,election,watch,session
 out=/tmp/dpzk-bench-compare
 data=/var/tmp/dpzk-bench
@@ -61,7 +71,8 @@ while [ $# -gt 0 ]; do
 	--data-dir) data=$2; shift ;;
 	--build) build=$2; shift ;;
 	--no-ensemble) ensemble=0 ;;
-	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+	--no-slo) slo=0 ;;
+	-h | --help) sed -n '2,44p' "$0"; exit 0 ;;
 	*) echo "bench-compare: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -92,13 +103,15 @@ if [ $? -eq 3 ]; then # configured before libzookeeper-mt was installed
 fi
 server_bin=
 echo_bin=
-for t in mgmt/dpzk-server dataplane/dpzk-echo; do
+for t in mgmt/dpzk-server dataplane/dpzk-echo gateway/dpzk-gateway; do
 	if [ -f "$top/${t%/*}/meson.build" ] && grep -q "'${t#*/}'" "$top/${t%/*}/meson.build"; then
 		ninja -C "$build" "$t" >>/tmp/dpzk-bench-build.log 2>&1 || true
 	fi
 done
 [ -x "$build/mgmt/dpzk-server" ] && server_bin="$build/mgmt/dpzk-server"
 [ -x "$build/dataplane/dpzk-echo" ] && echo_bin="$build/dataplane/dpzk-echo"
+gw_bin=
+[ -x "$build/gateway/dpzk-gateway" ] && gw_bin="$build/gateway/dpzk-gateway"
 testnet="$top/scripts/testnet.sh"
 [ -x "$testnet" ] || testnet=
 
@@ -107,8 +120,10 @@ mkdir -p "$out" "$data"
 rm -f "$out"/*.json "$out"/*.txt "$out"/*.csv "$out"/*.png "$out"/*.gp
 zk_pids=()
 nets=()
+gw_pids=()
 cleanup() {
 	local p n
+	for p in "${gw_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${zk_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${zk_pids[@]}"; do
 		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -197,6 +212,38 @@ else
 		dpzk_net=
 	fi
 fi
+# dpzk-dpdk: the same server, the bench a DPDK process with its own tap on
+# the test network's bridge (198.18.0.200); getData/setData workloads
+dpdk_note=
+dpdk_wls=",get,set,get-4k,set-4k,get-64k,get-open,"
+if [ -z "$dpzk_net" ]; then
+	dpdk_note="no dpzk-server (${dpzk_note:-not started})"
+elif why=$("$bench" -t dpzk-dpdk --dpdk-bridge none --dpdk-iface "dpzkbk$$" --check 2>&1); then
+	targets+=("dpzk-dpdk|dpzk-dpdk|198.18.0.11:2181|dsync|adaptive|1|$dpzk_net|--dpdk-ip 198.18.0.200 --dpdk-iface dpzkbc$$|$dpdk_wls")
+else
+	dpdk_note="dpzk-dpdk not usable: $(echo "$why" | tail -1)"
+fi
+# zk-gw: Apache ZooKeeper's C client through dpzk-gateway (in the test
+# network's namespace, 127.0.0.1:2281) to the single dpzk: get and set
+gw_note=
+if [ -z "$gw_bin" ]; then
+	gw_note="gateway not built"
+elif [ -z "$dpzk_net" ]; then
+	gw_note="no dpzk-server (${dpzk_note:-not started})"
+else
+	"$testnet" exec --name "$dpzk_net" "$gw_bin" --servers 198.18.0.11:2181 \
+		--port 2281 --bind 127.0.0.1 >"$data/gateway.log" 2>&1 &
+	gw_pids+=($!)
+	for _ in $(seq 1 50); do
+		grep -q "listening on" "$data/gateway.log" && break
+		sleep 0.2
+	done
+	if grep -q "listening on" "$data/gateway.log"; then
+		targets+=("zk-gw|zk|127.0.0.1:2281|dsync (dpzk)|adaptive (dpzk)|1|$dpzk_net||,get,set,")
+	else
+		gw_note="dpzk-gateway did not start ($(tail -1 "$data/gateway.log"))"
+	fi
+fi
 dpzk3_note=
 if [ "$ensemble" -eq 0 ]; then
 	dpzk3_note="not run (--no-ensemble)"
@@ -247,14 +294,19 @@ wl_args() { # name -> dpzk-bench flags
 	esac
 }
 
-run_one() { # label target hosts durability idle ensemble net wl
-	local label=$1 tgt=$2 hosts=$3 dur=$4 idle=$5 ens=$6 net=$7 wl=$8 args rc
-	args=$(wl_args "$wl") || { say "unknown workload $wl"; return; }
+run_one() { # label target hosts durability idle ensemble net extra wl [flags...]
+	local label=$1 tgt=$2 hosts=$3 dur=$4 idle=$5 ens=$6 net=$7 extra=$8 wl=$9 args rc
+	shift 9
+	if [ "${wl#slo-}" != "$wl" ]; then
+		args="$*" # the SLO search gives its own flags
+	else
+		args=$(wl_args "$wl") || { say "unknown workload $wl"; return; }
+	fi
 	local cmd=("$bench" -q -t "$tgt" -c "$hosts" -C "$clients" --warmup "$warmup"
 		-d "$duration" --durability "$dur" --idle "$idle" --ensemble "$ens"
 		--label "$label" -o "$out/$label-$wl")
 	# shellcheck disable=SC2206
-	cmd+=($args)
+	cmd+=($args $extra)
 	if [ -n "$net" ]; then
 		DPZK_GIT_REV=$(git -C "$top" rev-parse --short HEAD 2>/dev/null) \
 			timeout 300 "$testnet" exec --name "$net" "${cmd[@]}" >/dev/null 2>"$out/$label-$wl.err"
@@ -288,10 +340,13 @@ total=$((${#wls[@]} * ${#targets[@]}))
 n=0
 for wl in "${wls[@]}"; do
 	for t in "${targets[@]}"; do
-		IFS='|' read -r label tgt hosts dur idle ens net <<<"$t"
+		IFS='|' read -r label tgt hosts dur idle ens net extra only <<<"$t"
 		n=$((n + 1))
+		if [ -n "${only:-}" ] && [ "${only#*,"$wl",}" = "$only" ]; then
+			continue # this target runs only some workloads
+		fi
 		say "[$n/$total] $wl on $label"
-		run_one "$label" "$tgt" "$hosts" "$dur" "$idle" "$ens" "${net:-}" "$wl"
+		run_one "$label" "$tgt" "$hosts" "$dur" "$idle" "$ens" "${net:-}" "${extra:-}" "$wl"
 	done
 	# one plot per workload, every target on it
 	plots=()
@@ -302,68 +357,183 @@ for wl in "${wls[@]}"; do
 	[ ${#plots[@]} -gt 0 ] && "$bench" plot "$out/$wl.png" "$wl" "${plots[@]}" >/dev/null 2>&1
 done
 
+# ------------------------------------------------------------ SLO search
+# Throughput at p99 <= 1 ms, 90:10 getData:setData, open loop (send times
+# fixed in advance, latency from the intended time), the same clients and
+# outstanding cap for every target.  A step passes when p99 <= 1000 us,
+# there is no error and the completions reach 90 % of the offered rate.
+# Doubling from 500/s until a step fails (at most 9), then bisection
+# between the last pass and the first failure (4 steps, 2 with --quick).
+slo_judge() { # json -> "pass|fail p99 ops/s"
+	python3 - "$1" "$2" <<'PY' 2>/dev/null || echo "fail - -"
+import json, sys
+r = json.load(open(sys.argv[1])); rate = float(sys.argv[2])
+h = r["results"]["histograms"][0]
+ok = (not r.get("error")) and r["results"]["errors"] == 0 and h["count"] > 0 \
+    and h["p99_us"] <= 1000.0 and h["throughput"] >= 0.9 * rate
+print("%s %.1f %.0f" % ("pass" if ok else "fail", h["p99_us"], h["throughput"]))
+PY
+}
+slo_search() { # target-line: writes $out/<label>-slo.txt "rate p99 ops/s steps"
+	local label tgt hosts dur idle ens net extra only rate lo=0 hi=0 steps=0 v p99 tp best="0 - -"
+	IFS='|' read -r label tgt hosts dur idle ens net extra only <<<"$1"
+	local bis=4 sdur=2 swarm=0.5
+	[ "$quick" -eq 1 ] && bis=2 sdur=1 swarm=0.3
+	rate=500
+	while [ $steps -lt 9 ]; do
+		steps=$((steps + 1))
+		duration=$sdur warmup=$swarm run_one "$label" "$tgt" "$hosts" "$dur" "$idle" "$ens" \
+			"${net:-}" "${extra:-}" slo-mix90 -w mix --read-pct 90 -D 64 -r "$rate"
+		read -r v p99 tp <<<"$(slo_judge "$out/$label-slo-mix90.json" "$rate")"
+		say "  slo $label: $rate/s offered -> $v (p99 $p99 us, $tp ops/s)"
+		if [ "$v" = pass ]; then lo=$rate; best="$rate $p99 $tp"; rate=$((rate * 2)); else hi=$rate; break; fi
+	done
+	while [ $hi -gt 0 ] && [ $bis -gt 0 ] && [ $((hi - lo)) -gt $((hi / 20)) ]; do
+		bis=$((bis - 1)) steps=$((steps + 1))
+		rate=$(((lo + hi) / 2))
+		[ $rate -lt 1 ] && break
+		duration=$sdur warmup=$swarm run_one "$label" "$tgt" "$hosts" "$dur" "$idle" "$ens" \
+			"${net:-}" "${extra:-}" slo-mix90 -w mix --read-pct 90 -D 64 -r "$rate"
+		read -r v p99 tp <<<"$(slo_judge "$out/$label-slo-mix90.json" "$rate")"
+		say "  slo $label: $rate/s offered -> $v (p99 $p99 us, $tp ops/s)"
+		if [ "$v" = pass ]; then lo=$rate; best="$rate $p99 $tp"; else hi=$rate; fi
+	done
+	echo "$best $steps $([ $hi -eq 0 ] && echo capped || echo found)" >"$out/$label-slo.txt"
+}
+if [ "$slo" -eq 1 ]; then
+	say "throughput at p99 <= 1 ms (90:10 mix, open loop): rate search per target"
+	for t in "${targets[@]}"; do
+		slo_search "$t"
+	done
+fi
+
 # ------------------------------------------------------------ table
 labels=()
 for t in "${targets[@]}"; do IFS='|' read -r label _ <<<"$t"; labels+=("$label"); done
-python3 - "$out" "$workloads" "${labels[*]}" "$dpzk_note" "$dpzk3_note" <<'PY'
+python3 - "$out" "$workloads" "${labels[*]}" "$dpzk_note" "$dpzk3_note" "$dpdk_note" "$gw_note" "$slo" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
 import json, os, sys
-out, wls, labels, dpzk_note, dpzk3_note = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split(), sys.argv[4], sys.argv[5]
+out, wls, labels = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split()
+notes = {"dpzk": sys.argv[4], "dpzk-3": sys.argv[5], "dpzk-dpdk": sys.argv[6], "zk-gw": sys.argv[7]}
+slo_on, load = sys.argv[8] == "1", sys.argv[9]
+# which workloads a target runs (others: every one)
+only = {"dpzk-dpdk": {"get", "set", "get-4k", "set-4k", "get-64k", "get-open"}, "zk-gw": {"get", "set"}}
+shown = {"zk-gw": "zk-gw-dpzk"}
 P = ["p50_us", "p90_us", "p99_us", "p99.9_us", "p99.99_us", "max_us"]
-def load(name):
+def load_json(name):
     try:
         return json.load(open(os.path.join(out, name + ".json")))
     except Exception:
         return None
 head = None
 for n in ["zk-get", "floor-udp-loopback"] + ["%s-%s" % (l, w) for l in labels for w in wls]:
-    head = load(n)
+    head = load_json(n)
     if head: break
 if head:
     m, v = head["machine"], head["versions"]
-    print("machine  : %s, %d cores, %s" % (m["cpu"], m["cores"], m["kernel"]))
-    zk = load("zk-" + wls[0])
+    print("machine  : %s, %d cores, %s; load average at the end %s" % (m["cpu"], m["cores"], m["kernel"], load))
+    zk = load_json("zk-" + wls[0])
     print("versions : dpzk %s, DPDK %s, ZooKeeper %s, libzookeeper-mt %s" % (
         v["dpzk"], v["dpdk"], zk["versions"]["server"] if zk else "?", v["libzookeeper_mt"]))
 print("config   : zk = Apache ZooKeeper standalone (forceSync as shipped), zk-3 = 3-node ZooKeeper,")
 print("           dpzk = dpzk-server standalone, dpzk-3 = 3-node dpzk (durability dsync, idle adaptive, net_tap in test namespaces)")
-print("latency in microseconds; ratio = dpzk / zk (below 1: dpzk is faster)")
+print("           dpzk-dpdk = the same dpzk-server, dpzk-bench a DPDK process (own net_tap on the bridge, busy-polling)")
+print("           zk-gw-dpzk = libzookeeper-mt -> dpzk-gateway (TCP, same namespace) -> the same dpzk-server")
+print("latency in microseconds; ratio = target / zk (below 1: faster than ZooKeeper); same clients, values, durability for all")
 print()
-fmt = "%-14s %-10s %-9s %9s %9s %9s %9s %9s %9s %9s %7s"
+fmt = "%-14s %-12s %-9s %9s %9s %9s %9s %9s %9s %9s %7s"
 print(fmt % ("workload", "target", "hist", "ops/s", "p50", "p90", "p99", "p99.9", "p99.99", "max", "errors"))
 def rows(wl, label, r):
     for i, h in enumerate(r["results"]["histograms"]):
         if i > 0 and h["count"] == 0:
             continue
-        print(fmt % (wl, label, h["name"][:9], "%.0f" % h["throughput"],
+        print(fmt % (wl, shown.get(label, label), h["name"][:9], "%.0f" % h["throughput"],
                      *["%.1f" % h[k] for k in P], r["results"]["errors"]))
+floors = {}
 for name, label in (("floor-udp-loopback", "udp-lo"), ("floor-udp-dpzk-echo", "udp-dpdk"), ("floor-dsync", "dsync-4k")):
-    r = load(name)
-    if r: rows("floor", label, r)
+    r = load_json(name)
+    if r:
+        rows("floor", label, r)
+        floors[label] = r["results"]["histograms"][0]
+res = {}
 for wl in wls:
     rs = {}
     for l in labels:
-        r = load("%s-%s" % (l, wl))
+        if l in only and wl not in only[l]:
+            continue
+        r = load_json("%s-%s" % (l, wl))
         if r is None or r.get("error"):
-            print(fmt % (wl, l, "-", "-", *(["-"] * 6), "-") + "   (run failed: see %s-%s.err)" % (l, wl))
+            print(fmt % (wl, shown.get(l, l), "-", "-", *(["-"] * 6), "-") + "   (run failed: see %s-%s.err)" % (l, wl))
             continue
         rs[l] = r
         rows(wl, l, r)
-    if "dpzk" not in labels:
-        print("%-14s %-10s %s" % (wl, "dpzk", dpzk_note or "not run"))
-    if "dpzk-3" not in labels:
-        print("%-14s %-10s %s" % (wl, "dpzk-3", dpzk3_note or "not run"))
-    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3")):
+    for l in ("dpzk", "dpzk-3", "dpzk-dpdk", "zk-gw"):
+        if l not in labels and (l not in only or wl in only[l]):
+            print("%-14s %-12s %s" % (wl, shown.get(l, l), notes[l] or "not run"))
+    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3"), ("dpzk-dpdk", "zk"), ("zk-gw", "zk"), ("zk-gw", "dpzk")):
         if a in rs and b in rs:
             for ha, hb in zip(rs[a]["results"]["histograms"], rs[b]["results"]["histograms"]):
                 if ha["count"] == 0 or hb["count"] == 0:
                     continue
-                print(fmt % (wl, a + "/" + b, ha["name"][:9],
+                print(fmt % (wl, shown.get(a, a)[:7] + "/" + b, ha["name"][:9],
                              "%.2f" % (ha["throughput"] / hb["throughput"] if hb["throughput"] else 0),
                              *["%.2f" % (ha[k] / hb[k] if hb[k] else 0) for k in P], ""))
+    res[wl] = rs
+
+# throughput at the SLO
+slo = {}
+if slo_on:
+    print()
+    print("throughput at p99 <= 1 ms, 90:10 getData:setData, open loop (%s ops/s max offered per step; search: x2 then bisection)" % "500..")
+    sfmt = "%-12s %12s %10s %10s %6s  %s"
+    print(sfmt % ("target", "max ops/s", "p99 there", "done/s", "steps", "note"))
+    for l in labels:
+        try:
+            rate, p99, tp, steps, how = open(os.path.join(out, l + "-slo.txt")).read().split()
+        except Exception:
+            print(sfmt % (shown.get(l, l), "-", "-", "-", "-", "search failed"))
+            continue
+        slo[l] = float(rate)
+        print(sfmt % (shown.get(l, l), rate, p99, tp, steps,
+                      "" if how == "found" else "never missed the SLO within the steps: a lower bound"))
+    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3"), ("dpzk-dpdk", "zk"), ("zk-gw", "zk")):
+        if a in slo and b in slo and slo[b] > 0:
+            print(sfmt % (shown.get(a, a)[:7] + "/" + b, "%.2f" % (slo[a] / slo[b]), "", "", "", "ratio"))
+
+# goals of the bench issue, as ratios
+print()
+print("goals (this run):")
+def pct(wl, l, k):
+    r = res.get(wl, {}).get(l)
+    return r["results"]["histograms"][0][k] if r else None
+def goal(text, val, limit, le=True):
+    if val is None:
+        print("  %-58s %8s   not measured" % (text, "-"))
+        return
+    ok = val <= limit if le else val >= limit
+    print("  %-58s %8.3f   %s (goal %s %g)" % (text, val, "met" if ok else "MISSED", "<=" if le else ">=", limit))
+def ratio(wl, a, b, k):
+    x, y = pct(wl, a, k), pct(wl, b, k)
+    return x / y if x is not None and y else None
+goal("getData p50, dpzk / zk", ratio("get", "dpzk", "zk", "p50_us"), 0.2)
+goal("getData p99.9, dpzk / zk", ratio("get", "dpzk", "zk", "p99.9_us"), 0.1)
+goal("setData p50, dpzk / zk", ratio("set", "dpzk", "zk", "p50_us"), 0.5)
+goal("setData p99.9, dpzk / zk", ratio("set", "dpzk", "zk", "p99.9_us"), 0.2)
+goal("getData p50, dpzk-dpdk (kernel bypass) / zk", ratio("get", "dpzk-dpdk", "zk", "p50_us"), 0.05)
+if slo_on:
+    goal("throughput at p99 <= 1 ms (90:10), dpzk / zk",
+         slo["dpzk"] / slo["zk"] if slo.get("dpzk") and slo.get("zk") else None, 5, le=False)
+    goal("throughput at p99 <= 1 ms (90:10), dpzk-dpdk / zk",
+         slo["dpzk-dpdk"] / slo["zk"] if slo.get("dpzk-dpdk") and slo.get("zk") else None, 5, le=False)
+udp = floors.get("udp-dpdk", {}).get("p50_us")
+dsync = floors.get("dsync-4k", {}).get("p50_us")
+g = pct("get", "dpzk", "p50_us")
+goal("getData p50, dpzk / udp-dpdk floor p50", g / udp if g and udp else None, 1.3)
+st = pct("set", "dpzk", "p50_us")
+goal("setData p50, dpzk / (udp-dpdk + dsync-4k floors' p50)", st / (udp + dsync) if st and udp and dsync else None, 1.3)
 print()
 pngs = [os.path.join(out, w + ".png") for w in wls if os.path.exists(os.path.join(out, w + ".png"))]
 print("plots    : " + (" ".join(pngs) if pngs else "none (gnuplot missing?)"))
-print("reports  : %s/*.txt, *.json, *.hist.csv, *.pct.csv, *.persec.csv" % out)
+print("reports  : %s/*.txt, *.json, *.hist.csv, *.pct.csv, *.persec.csv; SLO steps: *-slo-mix90.*, *-slo.txt" % out)
 PY
 exit 0
 }

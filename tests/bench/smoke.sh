@@ -4,12 +4,16 @@
 #                                        (Debian's `zookeeper`) on loopback
 #   smoke.sh dpzk BENCH TESTNET SERVER   dpzk-server standalone in a private
 #                                        test network (scripts/testnet.sh)
+#   smoke.sh dpzk-dpdk BENCH TESTNET SERVER   the same server, the bench as a
+#                                        DPDK process on its own net_tap
+#                                        (kernel bypass at both ends)
 #
 # Asserts that each run completes and writes a well-formed report (JSON
 # with machine, versions, config and non-empty histograms, no errors; the
 # text report's header; the CSVs) — never a timing.  Exits 77 (skip) when
 # what the mode needs is absent (the zookeeper package, java, root, the
-# target in dpzk-bench, dpzk-server).
+# target in dpzk-bench, dpzk-server; for dpzk-dpdk: DPDK's EAL and a tap,
+# which --check tries).
 set -uo pipefail
 
 mode=${1:?usage: smoke.sh zk|dpzk BENCH [TESTNET SERVER]}
@@ -28,7 +32,7 @@ zk)
 		exit 77
 	fi
 	;;
-dpzk)
+dpzk | dpzk-dpdk)
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "SKIP: the dpzk smoke run needs root (test network namespace)"
 		exit 77
@@ -38,12 +42,21 @@ dpzk)
 		exit 77
 	fi
 	;;
-*) echo "smoke.sh: mode zk or dpzk, not '$mode'"; exit 2 ;;
+*) echo "smoke.sh: mode zk, dpzk or dpzk-dpdk, not '$mode'"; exit 2 ;;
 esac
-"$bench" -t "$mode" --check >/dev/null 2>&1
-if [ $? -eq 3 ]; then
-	echo "SKIP: dpzk-bench was built without the $mode target"
-	exit 77
+if [ "$mode" = dpzk-dpdk ]; then
+	# --check starts EAL and the tap (outside any bridge): it says why not
+	why=$("$bench" -t "$mode" --dpdk-bridge none --check 2>&1)
+	if [ $? -ne 0 ]; then
+		echo "SKIP: dpzk-bench's dpzk-dpdk target is not usable here: $(echo "$why" | tail -1)"
+		exit 77
+	fi
+else
+	"$bench" -t "$mode" --check >/dev/null 2>&1
+	if [ $? -eq 3 ]; then
+		echo "SKIP: dpzk-bench was built without the $mode target"
+		exit 77
+	fi
 fi
 
 tmp=$(mktemp -d /tmp/dpzk-bench-smoke.XXXXXX)
@@ -117,6 +130,9 @@ start_dpzk() {
 }
 
 if [ "$mode" = zk ]; then start_zk; else start_dpzk; fi
+# the DPDK client's own address on the test network (a unique tap name)
+extra=()
+[ "$mode" = dpzk-dpdk ] && extra=(--dpdk-ip 198.18.0.200 --dpdk-iface "dpzkbs$$")
 
 check_json() { # file workload nhist
 	python3 - "$@" <<'PY'
@@ -150,7 +166,7 @@ run() { # name nhist args...
 	local pre=()
 	[ -n "$net" ] && pre=("$testnet" exec --name "$net")
 	if timeout 120 "${pre[@]}" "$bench" -q -t "$mode" -c "$hosts" --warmup 0.2 -d 1 \
-		-o "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &&
+		"${extra[@]}" -o "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &&
 		head -1 "$tmp/$name.out" | grep -q '^dpzk-bench report$' &&
 		grep -q '^machine ' "$tmp/$name.out" &&
 		grep -q '^versions ' "$tmp/$name.out" &&
