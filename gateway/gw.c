@@ -66,6 +66,7 @@
 #define SERVER_DOWN_FOR	 (10 * SEC) /* a failed server is skipped */
 #define MAX_PENDING	 4096	    /* requests sent, not answered */
 #define IN_CHUNK	 (64 * 1024)
+#define IN_SMALL	 4096 /* first read buffer: idle conns stay small */
 #define UDP_BURST	 64
 #define UDP_BUDGET	 1024 /* datagrams per wakeup per socket */
 #define HASH_BITS	 16
@@ -90,6 +91,7 @@ static const uint8_t zero_key[16];
 	X(closed_client_timeout)                                               \
 	X(closed_slow_client)                                                  \
 	X(closed_upstream_lost)                                                \
+	X(closed_upstream_close)                                               \
 	X(closed_connect_failed)                                               \
 	X(closed_session_moved)                                                \
 	X(closed_xid_mismatch)                                                 \
@@ -502,8 +504,14 @@ out_flush(struct gw_conn *c)
 		G.st.bytes_out += (uint64_t)n;
 		c->out_off += (size_t)n;
 	}
-	if (c->out_off == c->out_len)
+	if (c->out_off == c->out_len) {
 		c->out_off = c->out_len = 0;
+		if (c->out_cap > IN_CHUNK) {
+			free(c->out);
+			c->out = NULL;
+			c->out_cap = 0;
+		}
+	}
 	if (c->st == C_CLOSING && c->out_len == 0) {
 		conn_kill(c, NULL);
 		return false;
@@ -790,10 +798,13 @@ start_connect(struct gw_conn *c, int srv)
 {
 	uint64_t t = (uint64_t)(c->hello.timeout > 0 ? c->hello.timeout : 0) *
 		     MS,
-		 budget = t / 3;
+		 budget = t / 6;
 
-	if (budget > 2 * SEC)
-		budget = 2 * SEC;
+	/* per server: a sixth of the session timeout within [0.3 s, 1 s],
+	 * so a dead first server leaves time for the next one inside the
+	 * client's own connect timeout */
+	if (budget > SEC)
+		budget = SEC;
 	if (budget < 300 * MS)
 		budget = 300 * MS;
 	nonce_del(c);
@@ -1049,8 +1060,15 @@ conn_pump(struct gw_conn *c)
 	}
 	if (c->st == C_DEAD)
 		return;
-	if (c->in_off == c->in_len)
+	if (c->in_off == c->in_len) {
 		c->in_off = c->in_len = 0;
+		if (c->in_cap > IN_CHUNK) {
+			/* a big frame went through: give its buffer back */
+			free(c->in);
+			c->in = NULL;
+			c->in_cap = 0;
+		}
+	}
 }
 
 /* Reading stops while a complete frame waits for the channel (or for the
@@ -1084,7 +1102,7 @@ conn_read(struct gw_conn *c)
 	size_t budget = 4 * IN_CHUNK;
 
 	while (budget > 0 && reading(c) && !c->rd_paused) {
-		size_t want = IN_CHUNK, have = c->in_len - c->in_off;
+		size_t want = IN_SMALL, have = c->in_len - c->in_off;
 		uint32_t flen;
 		ssize_t n;
 
@@ -1423,8 +1441,12 @@ after_upstream(struct gw_conn *c, int rc)
 	if (rc == 0)
 		c->last_rx = G.now;
 	if (c->close_reason) {
+		/* expired, auth failed, moved, or the server stops: relay
+		 * what came before it, then close; the client reconnects
+		 * and learns which (timeOut 0 when expired) */
 		VLOG("%s: upstream CLOSE %d\n", c->peer, c->close_reason);
-		conn_kill(c, &G.st.closed_upstream_lost);
+		G.st.closed_upstream_close++;
+		conn_closing(c);
 		return;
 	}
 	if (rc == -ETIMEDOUT) {
