@@ -20,6 +20,7 @@
 #include "bench_priv.h"
 
 #include <client/dpzk.h>
+#include <proto/proto.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -127,11 +128,53 @@ bench_dz_tp(const struct bench_conn *c)
 	return c->tp;
 }
 
+/* DPZK_BENCH_CHSTATS=1: the channel's counters of each session at close
+ * (retransmissions, RTOs, drops), for finding where time goes. */
+static void
+dz_chstats(struct bench_conn *c)
+{
+	const struct proto_chan_stats *st;
+	static const char *const drops[PROTO_CHAN_DROP_MAX] = {
+		"malformed", "session", "mac",	   "kind",	"ack",	"dup",
+		"window",    "frag",	"too_big", "no_buffer", "dead",
+	};
+	const char *e = getenv("DPZK_BENCH_CHSTATS");
+	int i;
+
+	if (e == NULL || *e == '\0' || *e == '0')
+		return;
+	st = dpzk_channel_stats(c->zh);
+	if (st == NULL)
+		return;
+	fprintf(stderr,
+		"chstats: tx_msgs %llu tx_dgrams %llu rexmit %llu acks %llu "
+		"pings %llu emit_fail %llu rto %llu rtt_samples %llu "
+		"rx_dgrams %llu rx_msgs %llu rx_bytes %llu evicted %llu",
+		(unsigned long long)st->tx_msgs,
+		(unsigned long long)st->tx_dgrams,
+		(unsigned long long)st->tx_retransmits,
+		(unsigned long long)st->tx_acks,
+		(unsigned long long)st->tx_pings,
+		(unsigned long long)st->tx_emit_fail,
+		(unsigned long long)st->rto_fired,
+		(unsigned long long)st->rtt_samples,
+		(unsigned long long)st->rx_dgrams,
+		(unsigned long long)st->rx_msgs,
+		(unsigned long long)st->rx_bytes,
+		(unsigned long long)st->rx_evicted);
+	for (i = 0; i < PROTO_CHAN_DROP_MAX; i++)
+		if (st->drop[i] != 0)
+			fprintf(stderr, " drop_%s %llu", drops[i],
+				(unsigned long long)st->drop[i]);
+	fprintf(stderr, "\n");
+}
+
 void
 bench_dz_close(struct bench_conn *c)
 {
 	struct dz_watch *w, *n;
 
+	dz_chstats(c);
 	dpzk_close(c->zh);
 	for (w = c->watches.next; w != &c->watches; w = n) {
 		n = w->next;
