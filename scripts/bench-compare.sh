@@ -389,7 +389,8 @@ slo_search() { # target-line: writes $out/<label>-slo.txt "rate p99 ops/s steps"
 		say "  slo $label: $rate/s offered -> $v (p99 $p99 us, $tp ops/s)"
 		if [ "$v" = pass ]; then lo=$rate; best="$rate $p99 $tp"; rate=$((rate * 2)); else hi=$rate; break; fi
 	done
-	while [ $hi -gt 0 ] && [ $bis -gt 0 ] && [ $((hi - lo)) -gt $((hi / 20)) ]; do
+	# no bisection below the first step: 0 says "not even 100/s"
+	while [ $lo -gt 0 ] && [ $hi -gt 0 ] && [ $bis -gt 0 ] && [ $((hi - lo)) -gt $((hi / 20)) ]; do
 		bis=$((bis - 1)) steps=$((steps + 1))
 		rate=$(((lo + hi) / 2))
 		[ $rate -lt 1 ] && break
