@@ -84,6 +84,7 @@ static const uint8_t zero_key[16];
 	X(conns_accepted)                                                      \
 	X(conns_open)                                                          \
 	X(conns_refused_max)                                                   \
+	X(accept_fail)                                                         \
 	X(conns_closed)                                                        \
 	X(closed_bad_frame)                                                    \
 	X(closed_malformed)                                                    \
@@ -206,6 +207,7 @@ struct gw {
 	struct proto_chan_cfg ccfg;
 	size_t ch_mem;
 	uint64_t big_rx_bytes;
+	uint64_t accept_paused_until; /* 0: accepting */
 	void *scratch;
 	uint8_t *udpbuf[UDP_BURST];
 };
@@ -1578,8 +1580,20 @@ do_accept(struct gw_ep *l)
 		int fd = accept4(l->fd, NULL, NULL,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 
-		if (fd < 0)
-			return; /* EAGAIN, EMFILE, ...: next time */
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE ||
+			    errno == ENOBUFS || errno == ENOMEM) {
+				/* out of descriptors: stop accepting for a
+				 * moment instead of spinning on the backlog */
+				struct epoll_event ev = {.events = 0,
+							 .data.ptr = l};
+
+				G.st.accept_fail++;
+				epoll_ctl(G.ep, EPOLL_CTL_MOD, l->fd, &ev);
+				G.accept_paused_until = G.now + 100 * MS;
+			}
+			return;
+		}
 		if (G.st.conns_open >= G.cfg->max_conns) {
 			G.st.conns_refused_max++;
 			close(fd);
@@ -1869,6 +1883,8 @@ gw_run(const struct gw_config *cfg)
 			if (wait_ms > 1000)
 				wait_ms = 1000;
 		}
+		if (G.accept_paused_until && (wait_ms < 0 || wait_ms > 100))
+			wait_ms = 100;
 		n = epoll_wait(G.ep, evs, EP_EVENTS, wait_ms);
 		G.now = now_ns();
 		for (int i = 0; i < n; i++) {
@@ -1894,6 +1910,16 @@ gw_run(const struct gw_config *cfg)
 		}
 		run_timers();
 		reap();
+		if (G.accept_paused_until && G.now >= G.accept_paused_until) {
+			G.accept_paused_until = 0;
+			for (int i = 0; i < G.nlst; i++) {
+				struct epoll_event ev = {.events = EPOLLIN,
+							 .data.ptr = &G.lst[i]};
+
+				epoll_ctl(G.ep, EPOLL_CTL_MOD, G.lst[i].fd,
+					  &ev);
+			}
+		}
 	}
 	print_counters(stdout);
 	/* Sessions stay alive: clients may move to another gateway. */
