@@ -43,8 +43,10 @@ for t in ip timeout diff; do
 done
 case "$prog" in
 *.py)
-	command -v python3 >/dev/null || skip "python3 is not installed"
-	run_prog=(python3 "$prog")
+	# Debian's python3, where python3-kazoo lives (not a pyenv's)
+	py=/usr/bin/python3
+	[ -x "$py" ] || py=$(command -v python3) || skip "python3 is not installed"
+	run_prog=("$py" "$prog")
 	;;
 *.sh) run_prog=(bash "$prog") ;;
 *) run_prog=("$prog") ;;
@@ -164,7 +166,9 @@ zk_start() {
 	4lw.commands.whitelist=*
 	admin.enableServer=false
 	CFG
-	nsx timeout 600 java -Xmx256m -XX:TieredStopAtLevel=1 \
+	# java is exec'ed by ip netns exec: $! is the JVM itself, so a stop
+	# reaches it (the JVM may linger on SIGTERM: stop_pid then KILLs)
+	ip netns exec "$ns" java -Xmx256m -XX:TieredStopAtLevel=1 \
 		-Dzookeeper.log.dir="$tmp/zk" \
 		-Dzookeeper.root.logger=INFO,CONSOLE \
 		-Dzookeeper.extendedTypesEnabled=true \
@@ -186,7 +190,7 @@ zk_start() {
 gw_start() {
 	local i
 	: >"$tmp/gw.out"
-	nsx "$gateway" --servers "198.18.0.11:2181" --port 2181 \
+	ip netns exec "$ns" "$gateway" --servers "198.18.0.11:2181" --port 2181 \
 		--bind 127.0.0.1 --4lw_whitelist '*' \
 		>"$tmp/gw.out" 2>>"$tmp/gw.log" &
 	gwpid=$!
@@ -211,7 +215,9 @@ restart_watch() {
 			rm -f "$tmp/gwt/restart.req"
 			echo "# restarting $target" >&2
 			if [ "$target" = zk ]; then
-				stop_pid "$(cat "$tmp/zk.pid")"
+				# a crash: ZooKeeper logs every txn durably
+				kill -KILL "$(cat "$tmp/zk.pid")" 2>/dev/null
+				sleep 0.5
 				zk_start
 			else
 				stop_pid "$(cat "$tmp/gw.pid")"
