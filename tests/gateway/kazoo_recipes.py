@@ -107,8 +107,8 @@ def basics(c, d):
     t.set_data("/r/basics/t1", b"2")
     t.check("/r/basics/t1", 1)
     t.delete("/r/basics/a/b")
-    out("transaction", [err(lambda: r) if isinstance(r, Exception)
-                        else r for r in t.commit()])
+    out("transaction", [stat_str(r) if hasattr(r, "czxid") else r
+                        for r in t.commit()])
     t = c.transaction()
     t.create("/r/basics/t2", b"1")
     t.check("/r/basics/t1", 7)
@@ -119,8 +119,10 @@ def basics(c, d):
     acl = make_digest_acl("kz", "pw", all=True)
     d.add_auth("digest", "kz:pw")
     d.create("/r/basics/secret", b"s", acl=[acl])
+    out("get_acls noauth", err(lambda: c.get_acls("/r/basics/secret")))
     out("acl", [(a.perms, a.id.scheme, a.id.id)
-                for a in c.get_acls("/r/basics/secret")[0]])
+                for a in d.get_acls("/r/basics/secret")[0]])
+    out("exists noauth", err(lambda: stat_str(c.exists("/r/basics/secret"))))
     out("get noauth", err(lambda: c.get("/r/basics/secret")))
     out("get auth", d.get("/r/basics/secret")[0])
     out("set_acls", stat_str(d.set_acls("/r/basics/secret",
