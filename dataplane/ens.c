@@ -30,6 +30,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <rte_common.h>
 #include <rte_log.h>
@@ -45,6 +46,11 @@
 #include "tree/tree.h"
 
 #define ENS_LOG(lvl, ...) RTE_LOG(lvl, USER1, "ens: " __VA_ARGS__)
+/* Transitions carry the wall clock (seconds.ms), so the logs of several
+ * servers and a client can be lined up to see where a failover's time
+ * goes (scripts/ens-bench.sh does). */
+#define ENS_EVT(lvl, fmt, ...)                                                 \
+	RTE_LOG(lvl, USER1, "ens: @%.3f " fmt, wall_s(), ##__VA_ARGS__)
 
 #define K_ZAB	 PROTO_K_PEER
 #define K_HELLO	 (PROTO_K_PEER + 1)
@@ -118,6 +124,7 @@ static struct {
 	uint8_t role;
 	uint32_t leader;
 	bool established;
+	uint8_t phase, phase_role; /* last logged (phase_note) */
 	uint64_t publish_next_us;
 	struct ens_status st;
 	uint64_t drop_bad_mac, drop_unknown, link_resets;
@@ -128,6 +135,15 @@ static struct {
 	uint64_t prop_us[256];
 	uint64_t durable_us[256];
 } E;
+
+static double
+wall_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
 
 static struct ens_status pub;
 static atomic_uint pub_seq;
@@ -151,13 +167,63 @@ static struct {
 /* configuration                                                       */
 /* ------------------------------------------------------------------ */
 
+/* Keys a timing profile sets (bits of explicit_keys). */
+enum {
+	ENS_K_TICK = 1u << 0,
+	ENS_K_INIT = 1u << 1,
+	ENS_K_SYNC = 1u << 2,
+	ENS_K_PING = 1u << 3,
+	ENS_K_ELECT = 1u << 4,
+	ENS_K_ELECT_MAX = 1u << 5,
+	ENS_K_FINALIZE = 1u << 6,
+	ENS_K_FWD = 1u << 7,
+};
+
+struct timing_profile {
+	const char *name;
+	uint32_t tick_ms, init_limit, sync_limit, ping_ticks;
+	uint32_t election_ticks, election_max_ticks, finalize_ticks;
+	uint32_t fwd_timeout_ms;
+};
+
+/* default: ZooKeeper-like margins for loaded or shared machines.
+ * low-latency: 5 ms ticks; the leader pings every 10 ms and is given up
+ * after 60 ms of silence (6 missed pings); votes are resent after 10 ms
+ * (doubling up to 100 ms) and a vote quorum is final after 5 ms. */
+static const struct timing_profile profiles[] = {
+	{"default", 10, 200, 100, 5, 5, 60, 2, 5000},
+	{"low-latency", 5, 200, 12, 2, 2, 20, 1, 2000},
+};
+
+static void
+apply_profile(struct ens_config *c, const struct timing_profile *t)
+{
+	uint32_t k = c->explicit_keys;
+
+	c->timing = t->name;
+	if (!(k & ENS_K_TICK))
+		c->tick_ms = t->tick_ms;
+	if (!(k & ENS_K_INIT))
+		c->init_limit = t->init_limit;
+	if (!(k & ENS_K_SYNC))
+		c->sync_limit = t->sync_limit;
+	if (!(k & ENS_K_PING))
+		c->ping_ticks = t->ping_ticks;
+	if (!(k & ENS_K_ELECT))
+		c->election_ticks = t->election_ticks;
+	if (!(k & ENS_K_ELECT_MAX))
+		c->election_max_ticks = t->election_max_ticks;
+	if (!(k & ENS_K_FINALIZE))
+		c->finalize_ticks = t->finalize_ticks;
+	if (!(k & ENS_K_FWD))
+		c->fwd_timeout_ms = t->fwd_timeout_ms;
+}
+
 void
 ens_config_defaults(struct ens_config *c)
 {
 	memset(c, 0, sizeof(*c));
-	c->tick_ms = 10;
-	c->init_limit = 200;
-	c->sync_limit = 100;
+	apply_profile(c, &profiles[0]);
 	c->hist_entries = 4096;
 	c->hist_mb = 16;
 	c->snap_chunk_kb = 512;
@@ -239,7 +305,7 @@ int
 ens_config_set(struct ens_config *c, const char *key, const char *value,
 	       char *why, size_t whylen)
 {
-	uint32_t *u = NULL, lo = 1, hi = 1000000;
+	uint32_t *u = NULL, lo = 1, hi = 1000000, bit = 0;
 	char *end;
 	unsigned long long x;
 
@@ -265,12 +331,33 @@ ens_config_set(struct ens_config *c, const char *key, const char *value,
 		c->secret_set = true;
 		return 0;
 	}
+	if (key_is(key, "timing")) {
+		for (size_t i = 0; i < RTE_DIM(profiles); i++)
+			if (strcmp(value, profiles[i].name) == 0) {
+				apply_profile(c, &profiles[i]);
+				return 0;
+			}
+		snprintf(why, whylen,
+			 "--%s=%s: expected default or low-latency", key,
+			 value);
+		return -EINVAL;
+	}
 	if (key_is(key, "init_limit"))
-		u = &c->init_limit;
+		u = &c->init_limit, bit = ENS_K_INIT;
 	else if (key_is(key, "sync_limit"))
-		u = &c->sync_limit;
+		u = &c->sync_limit, bit = ENS_K_SYNC;
 	else if (key_is(key, "zab_tick_ms"))
-		u = &c->tick_ms, hi = 10000;
+		u = &c->tick_ms, hi = 10000, bit = ENS_K_TICK;
+	else if (key_is(key, "zab_ping_ticks"))
+		u = &c->ping_ticks, bit = ENS_K_PING;
+	else if (key_is(key, "zab_election_ticks"))
+		u = &c->election_ticks, bit = ENS_K_ELECT;
+	else if (key_is(key, "zab_election_max_ticks"))
+		u = &c->election_max_ticks, bit = ENS_K_ELECT_MAX;
+	else if (key_is(key, "zab_finalize_ticks"))
+		u = &c->finalize_ticks, lo = 0, bit = ENS_K_FINALIZE;
+	else if (key_is(key, "forward_timeout_ms"))
+		u = &c->fwd_timeout_ms, lo = 10, bit = ENS_K_FWD;
 	else if (key_is(key, "zab_window_entries"))
 		u = &c->hist_entries, lo = 16;
 	else if (key_is(key, "zab_window_mb"))
@@ -287,6 +374,7 @@ ens_config_set(struct ens_config *c, const char *key, const char *value,
 		return -EINVAL;
 	}
 	*u = (uint32_t)x;
+	c->explicit_keys |= bit;
 	return 0;
 }
 
@@ -333,11 +421,27 @@ ens_config_usage(FILE *out)
 		"is this server)\n"
 		"  --ensemble_secret=HEX32    peer link and session password "
 		"secret (same on all)\n"
+		"  --timing=PROFILE           default | low-latency: sets "
+		"the keys below\n"
+		"                             (those given explicitly win)\n"
 		"  --init_limit=TICKS         discovery+sync limit (default: "
 		"200)\n"
 		"  --sync_limit=TICKS         peer silence limit (default: "
-		"100)\n"
-		"  --zab_tick_ms=MS           zab tick (default: 10)\n"
+		"100; low-latency 12)\n"
+		"  --zab_tick_ms=MS           zab tick (default: 10; "
+		"low-latency 5)\n"
+		"  --zab_ping_ticks=TICKS     heartbeat period (default: 5; "
+		"low-latency 2)\n"
+		"  --zab_election_ticks=TICKS first vote resend (default: 5; "
+		"low-latency 2)\n"
+		"  --zab_election_max_ticks=T vote resend cap (default: 60; "
+		"low-latency 20)\n"
+		"  --zab_finalize_ticks=TICKS FLE finalize wait (default: 2; "
+		"low-latency 1)\n"
+		"  --forward_timeout_ms=MS    a write forwarded to the leader "
+		"fails after\n"
+		"                             (default: 5000; low-latency "
+		"2000)\n"
 		"  --zab_window_entries=N     DIFF history window (default: "
 		"4096)\n"
 		"  --zab_window_mb=MB         ... payload bytes (default: 16)\n"
@@ -484,6 +588,21 @@ state_name(uint8_t role)
 		return "observer";
 	default:
 		return "looking";
+	}
+}
+
+static const char *
+phase_name(uint8_t phase)
+{
+	switch (phase) {
+	case ZAB_PH_DISCOVERY:
+		return "discovery";
+	case ZAB_PH_SYNC:
+		return "sync";
+	case ZAB_PH_BROADCAST:
+		return "broadcast";
+	default:
+		return "election";
 	}
 }
 
@@ -748,7 +867,7 @@ send_hello(struct peer *p)
 static void
 link_fail(struct peer *p, const char *why)
 {
-	ENS_LOG(NOTICE, "link to server %u reset (%s)\n", p->s.id, why);
+	ENS_EVT(NOTICE, "link to server %u reset (%s)\n", p->s.id, why);
 	p->my_nonce = rand64();
 	p->confirmed = false;
 	bl_free(p);
@@ -790,7 +909,7 @@ on_hello(struct peer *p, const uint8_t *b)
 	}
 	if (echo == p->my_nonce) {
 		if (!p->confirmed)
-			ENS_LOG(NOTICE, "link to server %u up\n", p->s.id);
+			ENS_EVT(NOTICE, "link to server %u up\n", p->s.id);
 		p->confirmed = true;
 	} else {
 		send_hello(p);
@@ -1145,6 +1264,23 @@ send_msg(const struct zab_msg *m)
 	peer_send(p, K_ZAB, w.p, w.len);
 }
 
+/* Log each phase a node reaches (election, discovery, sync, broadcast):
+ * with the wall clock, these lines time a failover's stages. */
+static void
+phase_note(void)
+{
+	struct zab_status zs;
+
+	zab_status(E.z, &zs);
+	if (zs.phase == E.phase && zs.role == E.phase_role)
+		return;
+	E.phase = zs.phase;
+	E.phase_role = zs.role;
+	ENS_EVT(NOTICE, "%s: %s (epoch %u, last zxid 0x%" PRIx64 ")\n",
+		state_name(zs.role), phase_name(zs.phase), zs.epoch,
+		zs.last_zxid);
+}
+
 static unsigned
 process(void)
 {
@@ -1158,6 +1294,8 @@ process(void)
 		E.in_ready = true;
 		work++;
 		if (rd.hard_state) {
+			uint64_t t0 = dp_now_us();
+
 			rc = nlog_epoch_set(E.dc.data_dir, NLOG_ACCEPTED_EPOCH,
 					    rd.accepted_epoch);
 			if (rc == 0)
@@ -1166,6 +1304,10 @@ process(void)
 						    rd.current_epoch);
 			if (rc != 0)
 				log_fatal("epoch file", rc);
+			ENS_EVT(INFO,
+				"epochs %u/%u persisted in %" PRIu64 " us\n",
+				rd.accepted_epoch, rd.current_epoch,
+				dp_now_us() - t0);
 		}
 		for (size_t i = 0; i < rd.n_log_ops; i++) {
 			const struct zab_logop *o = &rd.log_ops[i];
@@ -1211,13 +1353,14 @@ process(void)
 			zab_status(E.z, &zs);
 			E.role = rd.role;
 			E.leader = rd.leader;
-			ENS_LOG(NOTICE, "%s, leader %u, epoch %u\n",
+			ENS_EVT(NOTICE, "%s, leader %u, epoch %u\n",
 				state_name(rd.role), rd.leader, rd.epoch);
 			srv_ens_role(rd.role, rd.leader,
 				     rd.role == ZAB_LEADING);
 		}
 		zab_advance(E.z);
 		E.in_ready = false;
+		phase_note();
 		if (installed) {
 			free(E.snap_hold);
 			E.snap_hold = NULL;
@@ -1472,6 +1615,10 @@ ens_start(const struct ens_config *c, const struct dp_config *dc,
 	zc.self = E.self;
 	zc.init_limit = c->init_limit;
 	zc.sync_limit = c->sync_limit;
+	zc.ping_ticks = c->ping_ticks;
+	zc.election_ticks = c->election_ticks;
+	zc.election_max_ticks = c->election_max_ticks;
+	zc.finalize_ticks = c->finalize_ticks;
 	zc.hist_entries = c->hist_entries;
 	zc.hist_bytes = c->hist_mb << 20;
 	if (zc.hist_bytes < (2u << 20))
@@ -1534,6 +1681,13 @@ ens_start(const struct ens_config *c, const struct dp_config *dc,
 		", %zu log records to zab\n",
 		E.self, E.n, zp.accepted_epoch, zp.current_epoch, zp.snap_zxid,
 		R.n - from);
+	ENS_LOG(NOTICE,
+		"timing %s: tick %u ms, sync_limit %u, init_limit %u, ping "
+		"%u, election %u..%u, finalize %u ticks; forwarded writes "
+		"time out after %u ms\n",
+		c->timing ? c->timing : "custom", c->tick_ms, c->sync_limit,
+		c->init_limit, c->ping_ticks, c->election_ticks,
+		c->election_max_ticks, c->finalize_ticks, c->fwd_timeout_ms);
 	for (size_t i = 0; i < R.n; i++)
 		free(R.v[i].b);
 	free(R.v);

@@ -50,16 +50,31 @@ struct ens_config {
 	uint32_t tick_ms;		   /* zab tick */
 	uint32_t init_limit;		   /* ticks */
 	uint32_t sync_limit;		   /* ticks */
+	uint32_t ping_ticks;		   /* heartbeat period, ticks */
+	uint32_t election_ticks;	   /* first vote resend, ticks */
+	uint32_t election_max_ticks;	   /* vote resend cap, ticks */
+	uint32_t finalize_ticks;	   /* FLE finalize wait, ticks */
+	uint32_t fwd_timeout_ms;	   /* forwarded write: give up */
+	const char *timing;		   /* profile name last applied */
+	uint32_t explicit_keys;		   /* ENS_K_* set by a key */
 	uint32_t hist_entries;		   /* history window (DIFF) */
 	uint32_t hist_mb;		   /* ... and its payload bytes */
 	uint32_t snap_chunk_kb;		   /* SNAP transfer chunk */
 	const struct tree_opts *tree_opts; /* for a SNAP install */
 };
 
+/* The timing profiles (`timing` key): "default" is conservative (10 ms
+ * ticks, a leader silent for 1 s is given up), "low-latency" detects a
+ * dead leader in about 60 ms and re-elects in a few more (for dedicated
+ * cores or a lightly loaded test network).  A profile sets tick,
+ * init_limit, sync_limit, heartbeat and election timers together; a key
+ * given explicitly wins over any profile, whatever their order. */
 void ens_config_defaults(struct ens_config *c);
-/* One configuration key (server.N, ensemble_secret, init_limit, sync_limit,
- * zab_tick_ms, zab_window_entries, zab_window_mb).  0, -ENOENT (not ours),
- * -EINVAL with why. */
+/* One configuration key (server.N, ensemble_secret, timing, init_limit,
+ * sync_limit, zab_tick_ms, zab_ping_ticks, zab_election_ticks,
+ * zab_election_max_ticks, zab_finalize_ticks, forward_timeout_ms,
+ * zab_window_entries, zab_window_mb, zab_snap_chunk_kb).  0, -ENOENT (not
+ * ours), -EINVAL with why. */
 int ens_config_set(struct ens_config *c, const char *key, const char *value,
 		   char *why, size_t whylen);
 /* Cross checks once everything is read (self listed, secret given). */

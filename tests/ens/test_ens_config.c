@@ -116,6 +116,69 @@ test_limits_parse_and_bound(void **state)
 }
 
 static void
+test_default_timing_is_conservative(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_string_equal(c.timing, "default");
+	assert_int_equal(c.tick_ms, 10);
+	assert_int_equal(c.sync_limit, 100);
+	assert_int_equal(c.init_limit, 200);
+	assert_int_equal(c.ping_ticks, 5);
+}
+
+static void
+test_low_latency_profile_sets_every_timer(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "timing", "low-latency"), 0);
+	assert_string_equal(c.timing, "low-latency");
+	assert_int_equal(c.tick_ms, 5);
+	assert_int_equal(c.sync_limit, 12);
+	assert_int_equal(c.ping_ticks, 2);
+	assert_int_equal(c.election_ticks, 2);
+	assert_int_equal(c.election_max_ticks, 20);
+	assert_int_equal(c.finalize_ticks, 1);
+	/* the silence limit spans several heartbeats */
+	assert_true(c.sync_limit >= 4 * c.ping_ticks);
+}
+
+static void
+test_explicit_key_wins_over_profile_in_any_order(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "sync_limit", "30"), 0);
+	assert_int_equal(set(&c, "timing", "low-latency"), 0);
+	assert_int_equal(c.sync_limit, 30);
+	assert_int_equal(c.tick_ms, 5);
+	assert_int_equal(set(&c, "zab_tick_ms", "7"), 0);
+	assert_int_equal(c.tick_ms, 7);
+	assert_int_equal(set(&c, "timing", "default"), 0);
+	assert_int_equal(c.tick_ms, 7);
+	assert_int_equal(c.sync_limit, 30);
+	assert_int_equal(c.ping_ticks, 5);
+}
+
+static void
+test_unknown_timing_profile_refused(void **state)
+{
+	struct ens_config c;
+
+	(void)state;
+	ens_config_defaults(&c);
+	assert_int_equal(set(&c, "timing", "fast"), -EINVAL);
+	assert_string_equal(c.timing, "default");
+}
+
+static void
 test_unknown_key_is_not_ours(void **state)
 {
 	struct ens_config c;
@@ -207,6 +270,11 @@ main(void)
 		cmocka_unit_test(test_bad_server_lines_refused),
 		cmocka_unit_test(test_secret_must_be_32_hex),
 		cmocka_unit_test(test_limits_parse_and_bound),
+		cmocka_unit_test(test_default_timing_is_conservative),
+		cmocka_unit_test(test_low_latency_profile_sets_every_timer),
+		cmocka_unit_test(
+			test_explicit_key_wins_over_profile_in_any_order),
+		cmocka_unit_test(test_unknown_timing_profile_refused),
 		cmocka_unit_test(test_unknown_key_is_not_ours),
 		cmocka_unit_test(test_check_needs_self_and_secret),
 		cmocka_unit_test(test_check_needs_a_voter),
