@@ -205,36 +205,62 @@ gw_xidq_init(struct gw_xidq *q, uint32_t max)
 void
 gw_xidq_fini(struct gw_xidq *q)
 {
+	for (uint32_t i = 0; i < q->n; i++)
+		free(q->v[(q->head + i) % q->cap].msg);
 	free(q->v);
 	memset(q, 0, sizeof(*q));
+}
+
+static int
+xidq_grow(struct gw_xidq *q)
+{
+	uint32_t cap = q->cap ? 2 * q->cap : 16;
+	struct gw_xid *v = malloc(cap * sizeof(*v));
+
+	if (v == NULL)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < q->n; i++)
+		v[i] = q->v[(q->head + i) % q->cap];
+	free(q->v);
+	q->v = v;
+	q->cap = cap;
+	q->head = 0;
+	return 0;
+}
+
+int
+gw_xidq_add(struct gw_xidq *q, const struct gw_xid *e, bool front)
+{
+	if (!front && q->n >= q->max) {
+		free(e->msg);
+		return -ENOSPC;
+	}
+	if (q->n == q->cap && xidq_grow(q) != 0) {
+		free(e->msg);
+		return -ENOMEM;
+	}
+	if (front) {
+		q->head = (q->head + q->cap - 1) % q->cap;
+		q->v[q->head] = *e;
+	} else {
+		q->v[(q->head + q->n) % q->cap] = *e;
+	}
+	q->n++;
+	return 0;
 }
 
 int
 gw_xidq_push(struct gw_xidq *q, int32_t cxid, int32_t uxid, int32_t op)
 {
-	struct gw_xid *e;
+	struct gw_xid e = {.cxid = cxid, .uxid = uxid, .op = op};
 
-	if (q->n >= q->max)
-		return -ENOSPC;
-	if (q->n == q->cap) {
-		uint32_t cap = q->cap ? 2 * q->cap : 16;
-		struct gw_xid *v = malloc(cap * sizeof(*v));
+	return gw_xidq_add(q, &e, false);
+}
 
-		if (v == NULL)
-			return -ENOMEM;
-		for (uint32_t i = 0; i < q->n; i++)
-			v[i] = q->v[(q->head + i) % q->cap];
-		free(q->v);
-		q->v = v;
-		q->cap = cap;
-		q->head = 0;
-	}
-	e = &q->v[(q->head + q->n) % q->cap];
-	e->cxid = cxid;
-	e->uxid = uxid;
-	e->op = op;
-	q->n++;
-	return 0;
+struct gw_xid *
+gw_xidq_at(struct gw_xidq *q, uint32_t i)
+{
+	return &q->v[(q->head + i) % q->cap];
 }
 
 int
@@ -245,6 +271,19 @@ gw_xidq_pop(struct gw_xidq *q, int32_t uxid, struct gw_xid *e)
 	if (q->v[q->head].uxid != uxid)
 		return -EPROTO;
 	*e = q->v[q->head];
+	q->head = (q->head + 1) % q->cap;
+	q->n--;
+	return 0;
+}
+
+int
+gw_xidq_take(struct gw_xidq *q, uint32_t k, struct gw_xid *e)
+{
+	if (k >= q->n)
+		return -ENOENT;
+	*e = q->v[(q->head + k) % q->cap];
+	for (uint32_t i = k; i > 0; i--)
+		q->v[(q->head + i) % q->cap] = q->v[(q->head + i - 1) % q->cap];
 	q->head = (q->head + 1) % q->cap;
 	q->n--;
 	return 0;

@@ -109,26 +109,48 @@ gw_xid_special(int32_t xid)
 	       xid == PROTO_XID_SETWATCHES;
 }
 
+/* One request sent (or to be sent) upstream and not answered yet. */
 struct gw_xid {
 	int32_t cxid; /* the client's */
 	int32_t uxid; /* upstream */
 	int32_t op;
+	uint8_t flags; /* GW_XF_* */
+	uint8_t *msg;  /* RequestHeader(uxid) + body, owned by the queue */
+	uint32_t len;
 };
+#define GW_XF_INTERNAL                                                         \
+	0x01		  /* the gateway's own (replayed auth,                 \
+			   * setWatches): the reply is not relayed */
+#define GW_XF_RESENT 0x02 /* sent again after a reattach */
 
-/* FIFO of requests sent upstream and not answered yet: replies come back
- * in request order, so the head is always the next reply's. */
+/* FIFO of requests in upstream order: replies come back in request order,
+ * so the head is always the next reply's.  Entries keep their bytes until
+ * the reply, so a reattach to another server can resend them with the
+ * same upstream xids. */
 struct gw_xidq {
 	struct gw_xid *v;
 	uint32_t cap, head, n, max;
 };
 
 void gw_xidq_init(struct gw_xidq *q, uint32_t max);
+/* Frees every queued message. */
 void gw_xidq_fini(struct gw_xidq *q);
-/* 0, -ENOSPC (max entries queued), -ENOMEM. */
+/* Appends (or, front, prepends) a copy of *e; the queue owns e->msg from
+ * then on (also on failure: it is freed).  0, -ENOSPC (max entries; front
+ * ignores max), -ENOMEM. */
+int gw_xidq_add(struct gw_xidq *q, const struct gw_xid *e, bool front);
+/* Appends an entry without a message (tests, special cases). */
 int gw_xidq_push(struct gw_xidq *q, int32_t cxid, int32_t uxid, int32_t op);
-/* Pops the head into e when its uxid matches: 0; -ENOENT when empty,
- * -EPROTO when the head is another request's (the head stays). */
+/* The i-th entry from the head (i < n). */
+struct gw_xid *gw_xidq_at(struct gw_xidq *q, uint32_t i);
+/* Pops the head into e when its uxid matches: 0 (the caller owns e->msg);
+ * -ENOENT when empty, -EPROTO when the head is another request's (the
+ * head stays). */
 int gw_xidq_pop(struct gw_xidq *q, int32_t uxid, struct gw_xid *e);
+
+/* Removes the k-th entry from the head into e (the caller owns e->msg);
+ * the others keep their order.  0 or -ENOENT. */
+int gw_xidq_take(struct gw_xidq *q, uint32_t k, struct gw_xid *e);
 
 /* The upstream xid for a client xid: special xids unchanged, any other
  * takes *next (which then advances, skipping 0 and negatives on wrap). */

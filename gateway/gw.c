@@ -102,6 +102,11 @@ static const uint8_t zero_key[16];
 	X(sessions_refused)                                                    \
 	X(sessions_closed)                                                     \
 	X(connect_server_switch)                                               \
+	X(reattach_started)                                                    \
+	X(reattached)                                                          \
+	X(resent_requests)                                                     \
+	X(unknown_outcome)                                                     \
+	X(dup_replies)                                                         \
 	X(requests)                                                            \
 	X(replies)                                                             \
 	X(events)                                                              \
@@ -135,6 +140,18 @@ struct gw_ep {
 	int fd;
 	void *owner;
 };
+
+struct gw_watch {
+	char *path;
+	int kind; /* enum proto_watch_list: the setWatches list */
+};
+
+struct gw_auth {
+	uint8_t *body; /* AuthPacket */
+	uint32_t len;
+};
+
+#define MAX_AUTHS 16
 
 enum conn_state {
 	C_HELLO = 1, /* waiting for the ConnectRequest (or a 4lw) */
@@ -181,6 +198,17 @@ struct gw_conn {
 	uint64_t last_rx, last_tx;
 	int close_reason;	/* CLOSE seen inside proto_chan_input */
 	bool close_after_reply; /* UNIMPLEMENTED / closeSession answered */
+	uint32_t q_sent;	/* FIFO entries sent on this channel */
+	size_t pend_bytes;	/* bytes of the FIFO's messages */
+	bool reattaching;	/* connecting again under a live client */
+	uint64_t lost_at;	/* last sign of life of the lost upstream */
+	uint8_t passwd[PROTO_PASSWD_LEN];
+	/* what the server forgets when the session changes connection,
+	 * replayed after a reattach: armed watches and accepted auths */
+	struct gw_watch *w;
+	size_t nw, capw;
+	struct gw_auth *auth;
+	int nauth;
 
 	/* four-letter word */
 	char word[5];
@@ -460,6 +488,12 @@ reap(void)
 		if (c->chan_init)
 			proto_chan_fini(&c->ch);
 		gw_xidq_fini(&c->q);
+		for (size_t i = 0; i < c->nw; i++)
+			free(c->w[i].path);
+		free(c->w);
+		for (int i = 0; i < c->nauth; i++)
+			free(c->auth[i].body);
+		free(c->auth);
 		free(c->chmem);
 		free(c->in);
 		free(c->out);
@@ -472,6 +506,7 @@ reap(void)
 /* ------------------------------------------------------------------ */
 
 static void conn_sched(struct gw_conn *c);
+static void flush_queue(struct gw_conn *c);
 
 static void
 out_want(struct gw_conn *c)
@@ -660,6 +695,227 @@ chan_emit(void *ctx, const void *dgram, size_t len)
 	return rc;
 }
 
+/* ------------------------------------------------------------------ */
+/* Watches and auths the session has on this connection                */
+/* ------------------------------------------------------------------ */
+
+static void
+watch_add(struct gw_conn *c, struct proto_view path, int kind)
+{
+	struct gw_watch *w;
+
+	if (path.len < 0)
+		return;
+	for (size_t i = 0; i < c->nw; i++)
+		if (c->w[i].kind == kind &&
+		    strlen(c->w[i].path) == (size_t)path.len &&
+		    memcmp(c->w[i].path, path.p, (size_t)path.len) == 0)
+			return;
+	if (c->nw == c->capw) {
+		size_t cap = c->capw ? 2 * c->capw : 8;
+
+		w = realloc(c->w, cap * sizeof(*w));
+		if (w == NULL)
+			return;
+		c->w = w;
+		c->capw = cap;
+	}
+	w = &c->w[c->nw];
+	w->path = strndup((const char *)path.p, (size_t)path.len);
+	if (w->path == NULL)
+		return;
+	w->kind = kind;
+	c->nw++;
+}
+
+static bool
+path_is(const char *a, struct proto_view p)
+{
+	return p.len >= 0 && strlen(a) == (size_t)p.len &&
+	       memcmp(a, p.p, (size_t)p.len) == 0;
+}
+
+/* Drops the registrations of path whose kind is in mask (bit per kind). */
+static void
+watch_drop(struct gw_conn *c, struct proto_view path, unsigned mask)
+{
+	for (size_t i = 0; i < c->nw;) {
+		if ((mask >> c->w[i].kind & 1) && path_is(c->w[i].path, path)) {
+			free(c->w[i].path);
+			c->w[i] = c->w[--c->nw];
+			continue;
+		}
+		i++;
+	}
+}
+
+#define WB(k) (1u << (k))
+
+/* A one-time watch fires once: the server forgot it (WatchManager). */
+static void
+watch_event(struct gw_conn *c, const uint8_t *msg, size_t len)
+{
+	struct proto_rbuf r;
+	struct proto_reply_hdr rh;
+	struct proto_watcher_event e;
+
+	proto_rbuf_init(&r, msg, len);
+	if (proto_reply_hdr_decode(&r, &rh) != 0 ||
+	    proto_event_decode(&r, &e) != 0)
+		return;
+	switch (e.type) {
+	case PROTO_EV_NODE_CREATED:
+	case PROTO_EV_NODE_DATA_CHANGED:
+		watch_drop(c, e.path, WB(PROTO_WL_DATA) | WB(PROTO_WL_EXIST));
+		break;
+	case PROTO_EV_NODE_DELETED:
+		watch_drop(c, e.path,
+			   WB(PROTO_WL_DATA) | WB(PROTO_WL_EXIST) |
+				   WB(PROTO_WL_CHILD));
+		break;
+	case PROTO_EV_NODE_CHILDREN_CHANGED:
+		watch_drop(c, e.path, WB(PROTO_WL_CHILD));
+		break;
+	default:
+		break;
+	}
+}
+
+static int
+decode_request(const struct gw_xid *e, struct proto_request *q,
+	       struct proto_scratch *s)
+{
+	struct proto_rbuf r;
+
+	if (e->msg == NULL || e->len < 8)
+		return -EBADMSG;
+	proto_rbuf_init(&r, e->msg + 8, e->len - 8);
+	proto_scratch_init(s, G.scratch, SCRATCH_BYTES);
+	memset(q, 0, sizeof(*q));
+	return proto_request_decode(&r, e->op, q, s);
+}
+
+/* setWatches(2) sent: the server arms (or fires) each listed watch. */
+static void
+watch_set(struct gw_conn *c, const struct gw_xid *e)
+{
+	struct proto_request q;
+	struct proto_scratch s;
+
+	if (decode_request(e, &q, &s) != 0)
+		return;
+	for (int l = 0; l < PROTO_WL_MAX; l++)
+		for (int32_t i = 0; i < q.watches[l].n; i++)
+			watch_add(c, q.watches[l].v[i], l);
+}
+
+/* A reply to e arrived with err: what it armed, removed or authorized. */
+static void
+track_reply(struct gw_conn *c, const struct gw_xid *e, int32_t err)
+{
+	struct proto_request q;
+	struct proto_scratch s;
+	unsigned mask = 0;
+
+	switch (e->op) {
+	case PROTO_OP_EXISTS:
+	case PROTO_OP_GETDATA:
+	case PROTO_OP_GETCHILDREN:
+	case PROTO_OP_GETCHILDREN2:
+	case PROTO_OP_ADDWATCH:
+	case PROTO_OP_REMOVEWATCHES:
+		break;
+	case PROTO_OP_AUTH:
+		if (err == 0 && c->nauth < MAX_AUTHS && e->len > 8) {
+			struct gw_auth *a = realloc(
+				c->auth, (size_t)(c->nauth + 1) * sizeof(*a));
+
+			if (a == NULL)
+				return;
+			c->auth = a;
+			a[c->nauth].body = malloc(e->len - 8);
+			if (a[c->nauth].body == NULL)
+				return;
+			memcpy(a[c->nauth].body, e->msg + 8, e->len - 8);
+			a[c->nauth].len = e->len - 8;
+			c->nauth++;
+		}
+		return;
+	default:
+		return;
+	}
+	if (decode_request(e, &q, &s) != 0)
+		return;
+	switch (e->op) {
+	case PROTO_OP_EXISTS:
+		/* ZooKeeper's ExistsWatchRegistration: a data watch when
+		 * the node exists, an exist watch when it does not */
+		if (q.watch && err == 0)
+			watch_add(c, q.path, PROTO_WL_DATA);
+		else if (q.watch && err == PROTO_ZNONODE)
+			watch_add(c, q.path, PROTO_WL_EXIST);
+		break;
+	case PROTO_OP_GETDATA:
+		if (q.watch && err == 0)
+			watch_add(c, q.path, PROTO_WL_DATA);
+		break;
+	case PROTO_OP_GETCHILDREN:
+	case PROTO_OP_GETCHILDREN2:
+		if (q.watch && err == 0)
+			watch_add(c, q.path, PROTO_WL_CHILD);
+		break;
+	case PROTO_OP_ADDWATCH:
+		if (err == 0)
+			watch_add(c, q.path,
+				  q.mode == PROTO_ADDWATCH_PERSISTENT_RECURSIVE
+					  ? PROTO_WL_PERSISTENT_RECURSIVE
+					  : PROTO_WL_PERSISTENT);
+		break;
+	case PROTO_OP_REMOVEWATCHES:
+		if (err != 0)
+			break;
+		switch (q.mode) {
+		case PROTO_WTYPE_CHILDREN:
+			mask = WB(PROTO_WL_CHILD);
+			break;
+		case PROTO_WTYPE_DATA:
+			mask = WB(PROTO_WL_DATA) | WB(PROTO_WL_EXIST);
+			break;
+		case PROTO_WTYPE_ANY:
+			mask = 0x1f;
+			break;
+		case PROTO_WTYPE_PERSISTENT:
+			mask = WB(PROTO_WL_PERSISTENT);
+			break;
+		case PROTO_WTYPE_PERSISTENT_RECURSIVE:
+			mask = WB(PROTO_WL_PERSISTENT_RECURSIVE);
+			break;
+		}
+		watch_drop(c, q.path, mask);
+		break;
+	}
+}
+
+/* Ops whose successful reply has no body. */
+static bool
+op_bodyless(int32_t op)
+{
+	switch (op) {
+	case PROTO_OP_DELETE:
+	case PROTO_OP_DELETECONTAINER:
+	case PROTO_OP_CHECKWATCHES:
+	case PROTO_OP_REMOVEWATCHES:
+	case PROTO_OP_AUTH:
+	case PROTO_OP_SETWATCHES:
+	case PROTO_OP_SETWATCHES2:
+	case PROTO_OP_CLOSESESSION:
+	case PROTO_OP_CHECK:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void
 chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 {
@@ -678,27 +934,76 @@ chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 		c->last_zxid = rh.zxid;
 	if (kind == PROTO_K_EVENT || rh.xid == PROTO_XID_NOTIFICATION) {
 		G.st.events++;
+		watch_event(c, msg, len);
 		out_frame(c, msg, len, false, 0);
 		return;
 	}
 	rc = gw_xidq_pop(&c->q, rh.xid, &e);
+	if (rc == -EPROTO && rh.xid > 0) {
+		/* after a reattach the server may answer a retried write
+		 * that was in flight before our replayed auth/setWatches:
+		 * those are not relayed, so the client's order holds */
+		for (uint32_t k = 0; k < c->q.n && k < c->q_sent; k++) {
+			struct gw_xid *x = gw_xidq_at(&c->q, k);
+
+			if (x->uxid == rh.xid) {
+				rc = gw_xidq_take(&c->q, k, &e);
+				break;
+			}
+			if (!(x->flags & GW_XF_INTERNAL))
+				break;
+		}
+	}
 	if (rc != 0) {
-		/* a reply for nothing we wait for: an answer to a retry we
-		 * never made, or a server bug; the client's order is lost */
+		const struct gw_xid *h = c->q.n ? gw_xidq_at(&c->q, 0) : NULL;
+
+		/* a late duplicate (a retried xid answered twice across a
+		 * reattach) is older than everything we wait for */
+		if (rh.xid > 0 && ((h && h->uxid > 0 && rh.xid < h->uxid) ||
+				   (h == NULL && rh.xid < c->next_uxid))) {
+			G.st.dup_replies++;
+			return;
+		}
+		/* anything else: the client's order would be lost */
 		conn_kill(c, &G.st.closed_xid_mismatch);
 		return;
 	}
-	G.st.replies++;
-	out_frame(c, msg, len, true, e.cxid);
-	if (e.op == PROTO_OP_CLOSESESSION) {
-		G.st.sessions_closed++;
-		c->close_after_reply = true;
-	} else if (rh.err == PROTO_ZUNIMPLEMENTED) {
-		/* ZooKeeper's UnimplementedRequestProcessor closes the
-		 * connection after its answer */
-		G.st.closed_unimplemented++;
-		c->close_after_reply = true;
+	if (c->q_sent > 0)
+		c->q_sent--;
+	c->pend_bytes -= e.len;
+	if (!(e.flags & GW_XF_INTERNAL)) {
+		G.st.replies++;
+		if ((e.flags & GW_XF_RESENT) && rh.err == 0 && len == 16 &&
+		    !op_bodyless(e.op)) {
+			/* a retry the server had applied and no longer
+			 * remembers the answer of (docs/PROTOCOL.md §8
+			 * §2.6): a ZooKeeper client cannot take a reply
+			 * without its body; CONNECTIONLOSS is what
+			 * ZooKeeper says when the outcome is unknown */
+			uint8_t h[20];
+
+			G.st.unknown_outcome++;
+			gw_put_be32(h, 16);
+			gw_put_be32(h + 4, (uint32_t)e.cxid);
+			memcpy(h + 8, (const uint8_t *)msg + 4, 8);
+			gw_put_be32(h + 16, (uint32_t)PROTO_ZCONNECTIONLOSS);
+			out_put(c, h, sizeof(h), NULL, 0);
+		} else {
+			out_frame(c, msg, len, true, e.cxid);
+		}
+		if (e.op == PROTO_OP_CLOSESESSION) {
+			G.st.sessions_closed++;
+			c->close_after_reply = true;
+		} else if (rh.err == PROTO_ZUNIMPLEMENTED) {
+			/* ZooKeeper's UnimplementedRequestProcessor closes
+			 * the connection after its answer */
+			G.st.closed_unimplemented++;
+			c->close_after_reply = true;
+		}
 	}
+	if (c->st != C_DEAD)
+		track_reply(c, &e, rh.err);
+	free(e.msg);
 }
 
 static void
@@ -823,6 +1128,115 @@ start_connect(struct gw_conn *c, int srv)
 	     (uint64_t)c->hello.session_id, G.cfg->servers[srv].name);
 }
 
+/* Queues a request of the gateway's own at the head of the FIFO. */
+static void
+internal_front(struct gw_conn *c, int32_t xid, int32_t op, const void *body,
+	       size_t blen)
+{
+	struct gw_xid e = {
+		.cxid = xid, .uxid = xid, .op = op, .flags = GW_XF_INTERNAL};
+
+	e.len = (uint32_t)(8 + blen);
+	e.msg = malloc(e.len);
+	if (e.msg == NULL)
+		return;
+	gw_put_be32(e.msg, (uint32_t)xid);
+	gw_put_be32(e.msg + 4, (uint32_t)op);
+	memcpy(e.msg + 8, body, blen);
+	if (gw_xidq_add(&c->q, &e, true) == 0)
+		c->pend_bytes += e.len;
+}
+
+/* setWatches(2) for every watch the session had on this connection,
+ * relative to the last zxid the client saw. */
+static void
+setwatches_front(struct gw_conn *c)
+{
+	struct proto_request q = {.type = PROTO_OP_SETWATCHES};
+	struct proto_view *v;
+	struct proto_wbuf w;
+	int cnt[PROTO_WL_MAX] = {0}, base[PROTO_WL_MAX],
+	    idx[PROTO_WL_MAX] = {0};
+	uint8_t *buf;
+
+	if (c->nw == 0)
+		return;
+	v = calloc(c->nw, sizeof(*v));
+	if (v == NULL)
+		return;
+	for (size_t i = 0; i < c->nw; i++)
+		cnt[c->w[i].kind]++;
+	for (int l = 0, b = 0; l < PROTO_WL_MAX; l++) {
+		base[l] = b;
+		b += cnt[l];
+	}
+	for (size_t i = 0; i < c->nw; i++) {
+		int l = c->w[i].kind;
+		struct proto_view *e = &v[base[l] + idx[l]++];
+
+		e->p = (const uint8_t *)c->w[i].path;
+		e->len = (int32_t)strlen(c->w[i].path);
+	}
+	for (int l = 0; l < PROTO_WL_MAX; l++) {
+		q.watches[l].n = cnt[l];
+		q.watches[l].v = &v[base[l]];
+	}
+	if (cnt[PROTO_WL_PERSISTENT] || cnt[PROTO_WL_PERSISTENT_RECURSIVE])
+		q.type = PROTO_OP_SETWATCHES2;
+	q.rel_zxid = c->last_zxid;
+	proto_wbuf_init(&w, NULL, 0);
+	proto_request_encode(&w, &q);
+	buf = malloc(w.len ? w.len : 1);
+	if (buf) {
+		size_t need = w.len;
+
+		proto_wbuf_init(&w, buf, need);
+		if (proto_request_encode(&w, &q) == 0)
+			internal_front(c, PROTO_XID_SETWATCHES, q.type, buf,
+				       w.len);
+	}
+	free(buf);
+	free(v);
+}
+
+/* The session is on a new connection (maybe another server): the server
+ * forgot its watches and auths, so they go first, then every request
+ * without a reply, with its original upstream xid (the server answers a
+ * retried write once: docs/PROTOCOL.md §8 §2.6). */
+static void
+reattached(struct gw_conn *c, const struct proto_connect_resp *r,
+	   const uint8_t key[16])
+{
+	struct gw_xid e;
+
+	proto_chan_reset(&c->ch, c->sid, key, G.now);
+	c->chan_up = true;
+	c->reattaching = false;
+	c->st = C_LIVE;
+	c->last_rx = c->last_tx = G.now;
+	if (gw_first_xid(r->last_xid) > c->next_uxid)
+		c->next_uxid = gw_first_xid(r->last_xid);
+	/* our own requests of an earlier attempt are rebuilt */
+	while (c->q.n > 0 && (gw_xidq_at(&c->q, 0)->flags & GW_XF_INTERNAL) &&
+	       gw_xidq_pop(&c->q, gw_xidq_at(&c->q, 0)->uxid, &e) == 0) {
+		c->pend_bytes -= e.len;
+		free(e.msg);
+	}
+	for (uint32_t i = 0; i < c->q.n; i++) {
+		gw_xidq_at(&c->q, i)->flags |= GW_XF_RESENT;
+		G.st.resent_requests++;
+	}
+	c->q_sent = 0;
+	setwatches_front(c);
+	for (int i = c->nauth - 1; i >= 0; i--)
+		internal_front(c, PROTO_XID_AUTH, PROTO_OP_AUTH,
+			       c->auth[i].body, c->auth[i].len);
+	G.st.reattached++;
+	VLOG("%s: session 0x%" PRIx64 " reattached on %s (%u requests)\n",
+	     c->peer, (uint64_t)c->sid, G.cfg->servers[c->srv].name, c->q.n);
+	flush_queue(c);
+}
+
 static void
 on_connected(struct gw_conn *c, const uint8_t *d, size_t len,
 	     const struct proto_dgram_hdr *h)
@@ -844,9 +1258,18 @@ on_connected(struct gw_conn *c, const uint8_t *d, size_t len,
 	if (r.timeout <= 0 || r.passwd.len != PROTO_PASSWD_LEN) {
 		/* expired or unknown: tell the client, then close */
 		G.st.sessions_refused++;
+		if (c->reattaching) {
+			/* the client learns it when it reconnects */
+			conn_kill(c, &G.st.closed_upstream_lost);
+			return;
+		}
 		if (n > 0)
 			out_put(c, frame, (size_t)n, NULL, 0);
 		conn_closing(c);
+		return;
+	}
+	if (c->reattaching) {
+		reattached(c, &r, key);
 		return;
 	}
 	old = sid_find(r.session_id);
@@ -861,6 +1284,7 @@ on_connected(struct gw_conn *c, const uint8_t *d, size_t len,
 		G.st.sessions_attached++;
 	c->sid = r.session_id;
 	c->timeout_ms = r.timeout;
+	memcpy(c->passwd, r.passwd.p, PROTO_PASSWD_LEN);
 	cfg.dead_ns = (uint64_t)r.timeout * MS * 2 / 3;
 	cfg.rto_max_ns = (uint64_t)r.timeout * MS / 6;
 	if (cfg.rto_max_ns < cfg.rto_init_ns)
@@ -909,13 +1333,60 @@ request_valid(const uint8_t *body, size_t blen, int32_t op)
 	return rc != -EBADMSG;
 }
 
-/* Sends one request frame (payload p, n bytes) upstream.  Returns 1 when
- * consumed, 0 when the channel cannot take it now, -1 when c died. */
+/* Sends the FIFO's entries not yet on this channel, in order, while the
+ * channel takes them (its window; acks make room again). */
+static void
+flush_queue(struct gw_conn *c)
+{
+	while (c->st == C_LIVE && c->chan_up && c->q_sent < c->q.n) {
+		struct gw_xid *e = gw_xidq_at(&c->q, c->q_sent);
+		int rc;
+
+		if (e->len <= G.ccfg.tx_bytes / 2) {
+			rc = proto_chan_send(&c->ch, PROTO_K_REQUEST, e->msg,
+					     e->len, G.now);
+		} else {
+			/* large: the channel reads it in place until acked
+			 * (a copy: the entry may go first, with its reply) */
+			uint8_t *copy = malloc(e->len);
+
+			if (copy == NULL)
+				break;
+			memcpy(copy, e->msg, e->len);
+			rc = proto_chan_send_ext(&c->ch, PROTO_K_REQUEST, copy,
+						 e->len, G.now);
+			if (rc != 0)
+				free(copy);
+		}
+		if (rc != 0)
+			break; /* -EAGAIN; -ETIMEDOUT: the timer reattaches */
+		c->q_sent++;
+	}
+}
+
+static void
+answer_ping(struct gw_conn *c, int32_t cxid)
+{
+	/* answered here; the channel keeps the session alive */
+	uint8_t h[20];
+
+	gw_put_be32(h, 16);
+	gw_put_be32(h + 4, (uint32_t)cxid);
+	gw_put_be32(h + 8, (uint32_t)((uint64_t)c->last_zxid >> 32));
+	gw_put_be32(h + 12, (uint32_t)c->last_zxid);
+	gw_put_be32(h + 16, 0);
+	G.st.pings_local++;
+	out_put(c, h, sizeof(h), NULL, 0);
+}
+
+/* Takes one request frame (payload p, n bytes) into the FIFO with its
+ * upstream xid.  Returns 1 when consumed, 0 when the FIFO is full (the
+ * frame waits), -1 when c died. */
 static int
 send_request(struct gw_conn *c, uint8_t *p, size_t n)
 {
-	int32_t cxid, op, uxid;
-	int rc;
+	struct gw_xid e = {0};
+	int32_t cxid, op;
 
 	if (n < 8) {
 		conn_kill(c, &G.st.closed_malformed);
@@ -924,16 +1395,7 @@ send_request(struct gw_conn *c, uint8_t *p, size_t n)
 	cxid = (int32_t)gw_be32(p);
 	op = (int32_t)gw_be32(p + 4);
 	if (op == PROTO_OP_PING) {
-		/* answered here; the channel keeps the session alive */
-		uint8_t h[20];
-
-		gw_put_be32(h, 16);
-		gw_put_be32(h + 4, (uint32_t)cxid);
-		gw_put_be32(h + 8, (uint32_t)((uint64_t)c->last_zxid >> 32));
-		gw_put_be32(h + 12, (uint32_t)c->last_zxid);
-		gw_put_be32(h + 16, 0);
-		G.st.pings_local++;
-		out_put(c, h, sizeof(h), NULL, 0);
+		answer_ping(c, cxid);
 		return c->st == C_DEAD ? -1 : 1;
 	}
 	if (c->close_session_sent)
@@ -942,47 +1404,26 @@ send_request(struct gw_conn *c, uint8_t *p, size_t n)
 		conn_kill(c, &G.st.closed_malformed);
 		return -1;
 	}
-	if (c->q.n >= c->q.max)
+	if (c->q.n >= c->q.max ||
+	    (c->q.n > 0 && c->pend_bytes + n > G.cfg->max_conn_buf))
 		return 0;
-	{
-		int32_t save = c->next_uxid;
-
-		uxid = gw_xid_map(cxid, &c->next_uxid);
-		gw_put_be32(p, (uint32_t)uxid);
-		if (n <= G.ccfg.tx_bytes / 2) {
-			rc = proto_chan_send(&c->ch, PROTO_K_REQUEST, p, n,
-					     G.now);
-		} else {
-			uint8_t *copy = malloc(n);
-
-			if (copy == NULL) {
-				rc = -EAGAIN;
-			} else {
-				memcpy(copy, p, n);
-				rc = proto_chan_send_ext(&c->ch,
-							 PROTO_K_REQUEST, copy,
-							 n, G.now);
-				if (rc != 0)
-					free(copy);
-			}
-		}
-		if (rc != 0) {
-			gw_put_be32(p, (uint32_t)cxid);
-			c->next_uxid = save;
-		}
-	}
-	if (rc == -EAGAIN)
+	e.msg = malloc(n);
+	if (e.msg == NULL)
 		return 0;
-	if (rc != 0) {
-		conn_kill(c, &G.st.closed_upstream_lost);
-		return -1;
-	}
-	if (gw_xidq_push(&c->q, cxid, uxid, op) != 0) {
-		/* cannot happen: checked above (or out of memory) */
+	e.cxid = cxid;
+	e.op = op;
+	e.uxid = gw_xid_map(cxid, &c->next_uxid);
+	e.len = (uint32_t)n;
+	memcpy(e.msg, p, n);
+	gw_put_be32(e.msg, (uint32_t)e.uxid);
+	if (gw_xidq_add(&c->q, &e, false) != 0) {
 		conn_kill(c, NULL);
 		return -1;
 	}
+	c->pend_bytes += n;
 	G.st.requests++;
+	if (op == PROTO_OP_SETWATCHES || op == PROTO_OP_SETWATCHES2)
+		watch_set(c, &e);
 	if (op == PROTO_OP_CLOSESESSION)
 		c->close_session_sent = true;
 	return 1;
@@ -1035,7 +1476,8 @@ hello(struct gw_conn *c)
 static void
 conn_pump(struct gw_conn *c)
 {
-	while (c->st == C_HELLO || c->st == C_LIVE) {
+	while (c->st == C_HELLO || c->st == C_LIVE ||
+	       (c->st == C_CONNECTING && c->reattaching)) {
 		uint8_t *p = c->in + c->in_off;
 		size_t have = c->in_len - c->in_off;
 		uint32_t len;
@@ -1062,6 +1504,7 @@ conn_pump(struct gw_conn *c)
 	}
 	if (c->st == C_DEAD)
 		return;
+	flush_queue(c);
 	if (c->in_off == c->in_len) {
 		c->in_off = c->in_len = 0;
 		if (c->in_cap > IN_CHUNK) {
@@ -1346,12 +1789,36 @@ conn_sched(struct gw_conn *c)
 	heap_set(c, d);
 }
 
+/* The upstream channel is gone: attach the session to a server again
+ * (same_server: the server restarted or forgot the connection), under the
+ * live client, which only sees its requests wait.  Past the session
+ * timeout since the last sign of life the session has expired: close, and
+ * the client learns it when it reconnects. */
 static void
-upstream_lost(struct gw_conn *c)
+upstream_lost(struct gw_conn *c, bool same_server)
 {
-	G.srv_down_until[c->srv] = G.now + SERVER_DOWN_FOR;
+	uint64_t t = (uint64_t)c->timeout_ms * MS;
+
+	if (!same_server)
+		G.srv_down_until[c->srv] = G.now + SERVER_DOWN_FOR;
 	VLOG("%s: upstream %s lost\n", c->peer, G.cfg->servers[c->srv].name);
-	conn_kill(c, &G.st.closed_upstream_lost);
+	if (!c->reattaching)
+		c->lost_at = c->last_rx;
+	if (G.now >= c->lost_at + t || c->close_session_sent) {
+		conn_kill(c, &G.st.closed_upstream_lost);
+		return;
+	}
+	G.st.reattach_started++;
+	c->reattaching = true;
+	c->chan_up = false;
+	c->hello.last_zxid = c->last_zxid;
+	c->hello.session_id = c->sid;
+	c->hello.timeout = c->timeout_ms;
+	memcpy(c->hello.passwd, c->passwd, PROTO_PASSWD_LEN);
+	c->hello.passwd_len = PROTO_PASSWD_LEN;
+	c->connect_deadline = c->lost_at + t;
+	start_connect(c, same_server ? c->srv : pick_server(c->srv));
+	conn_sched(c);
 }
 
 static void
@@ -1371,7 +1838,9 @@ conn_timer(struct gw_conn *c)
 		break;
 	case C_CONNECTING:
 		if (G.now >= c->connect_deadline) {
-			conn_kill(c, &G.st.closed_connect_failed);
+			conn_kill(c, c->reattaching
+					     ? &G.st.closed_upstream_lost
+					     : &G.st.closed_connect_failed);
 			return;
 		}
 		if (G.now >= c->server_deadline) {
@@ -1394,7 +1863,7 @@ conn_timer(struct gw_conn *c)
 		}
 		if (proto_chan_timer(&c->ch, G.now) == -ETIMEDOUT ||
 		    G.now - c->last_rx >= t * 2 / 3) {
-			upstream_lost(c);
+			upstream_lost(c, false);
 			return;
 		}
 		if (G.now - c->last_tx >= t / 3)
@@ -1447,12 +1916,19 @@ after_upstream(struct gw_conn *c, int rc)
 		 * what came before it, then close; the client reconnects
 		 * and learns which (timeOut 0 when expired) */
 		VLOG("%s: upstream CLOSE %d\n", c->peer, c->close_reason);
-		G.st.closed_upstream_close++;
-		conn_closing(c);
+		if (c->close_reason == PROTO_ZSESSIONEXPIRED ||
+		    c->close_reason == PROTO_ZAUTHFAILED ||
+		    c->close_reason == PROTO_ZSESSIONMOVED) {
+			G.st.closed_upstream_close++;
+			conn_closing(c);
+		} else {
+			/* e.g. the server shuts down: another one */
+			upstream_lost(c, false);
+		}
 		return;
 	}
 	if (rc == -ETIMEDOUT) {
-		upstream_lost(c);
+		upstream_lost(c, false);
 		return;
 	}
 	if (c->close_after_reply) {
@@ -1506,7 +1982,7 @@ udp_dgram(const uint8_t *d, size_t len)
 		/* the server has no state for this connection (restarted,
 		 * or the session moved): the client reconnects and learns */
 		VLOG("%s: stateless CLOSE\n", c->peer);
-		conn_kill(c, &G.st.closed_upstream_lost);
+		upstream_lost(c, true);
 		return;
 	}
 	c->close_reason = 0;

@@ -374,6 +374,49 @@ xidq_is_bounded(void **state)
 	gw_xidq_fini(&q);
 }
 
+static void
+xidq_front_entries_come_first(void **state)
+{
+	struct gw_xidq q;
+	struct gw_xid e = {.cxid = -4, .uxid = -4, .op = PROTO_OP_AUTH};
+	struct gw_xid out;
+
+	(void)state;
+	gw_xidq_init(&q, 2);
+	assert_int_equal(gw_xidq_push(&q, 10, 1, 4), 0);
+	assert_int_equal(gw_xidq_push(&q, 11, 2, 4), 0);
+	/* the gateway's own requests go in front even when full */
+	e.msg = malloc(8);
+	assert_int_equal(gw_xidq_add(&q, &e, true), 0);
+	assert_int_equal(q.n, 3);
+	assert_int_equal(gw_xidq_pop(&q, -4, &out), 0);
+	free(out.msg);
+	assert_int_equal(gw_xidq_pop(&q, 1, &out), 0);
+	assert_int_equal(gw_xidq_pop(&q, 2, &out), 0);
+	gw_xidq_fini(&q);
+}
+
+static void
+xidq_take_keeps_the_others_in_order(void **state)
+{
+	struct gw_xidq q;
+	struct gw_xid out;
+
+	(void)state;
+	gw_xidq_init(&q, 16);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(gw_xidq_push(&q, 100 + i, 1 + i, 4), 0);
+	assert_int_equal(gw_xidq_take(&q, 2, &out), 0);
+	assert_int_equal(out.uxid, 3);
+	assert_int_equal(q.n, 4);
+	assert_int_equal(gw_xidq_at(&q, 0)->uxid, 1);
+	assert_int_equal(gw_xidq_at(&q, 1)->uxid, 2);
+	assert_int_equal(gw_xidq_at(&q, 2)->uxid, 4);
+	assert_int_equal(gw_xidq_at(&q, 3)->uxid, 5);
+	assert_int_equal(gw_xidq_take(&q, 4, &out), -ENOENT);
+	gw_xidq_fini(&q);
+}
+
 static int
 parse(struct gw_config *c, const char *const *args, int n)
 {
@@ -483,6 +526,8 @@ main(void)
 		cmocka_unit_test(xidq_maps_replies_back_in_order),
 		cmocka_unit_test(xidq_refuses_a_reply_out_of_order),
 		cmocka_unit_test(xidq_is_bounded),
+		cmocka_unit_test(xidq_front_entries_come_first),
+		cmocka_unit_test(xidq_take_keeps_the_others_in_order),
 		cmocka_unit_test(cli_parses_every_flag),
 		cmocka_unit_test(cli_defaults_are_zookeepers),
 		cmocka_unit_test(cli_rejects_bad_flags),
