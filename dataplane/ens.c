@@ -673,65 +673,22 @@ tel_links(const char *cmd, const char *params, struct rte_tel_data *d)
 	return 0;
 }
 
-/* Ensemble lines for mntr (ZooKeeper's names where they exist). */
-static size_t
-mntr_lines(const struct ens_status *s, char *out, size_t cap)
-{
-	int n = snprintf(out, cap,
-			 "zk_dpzk_zab_leader\t%u\nzk_dpzk_zab_epoch\t%u\n"
-			 "zk_dpzk_zab_last_zxid\t0x%" PRIx64
-			 "\nzk_dpzk_zab_commit_zxid\t0x%" PRIx64 "\n",
-			 s->leader, s->epoch, s->last_zxid, s->commit_zxid);
-	size_t o = n > 0 && (size_t)n < cap ? (size_t)n : 0;
-
-	if (s->role == ZAB_LEADING) {
-		n = snprintf(out + o, cap - o,
-			     "zk_followers\t%u\nzk_synced_followers\t%u\n"
-			     "zk_dpzk_max_follower_lag\t%" PRIu64 "\n",
-			     s->followers, s->synced, s->max_lag);
-		if (n > 0 && (size_t)n < cap - o)
-			o += (size_t)n;
-	}
-	return o;
-}
-
-size_t
-ens_admin_patch(const char *word, const char *in, size_t len, char *out,
-		size_t cap)
+void
+ens_fill_stats(struct srv_stats *st)
 {
 	struct ens_status s;
-	const char *st;
-	size_t o = 0;
-	const char *p = in, *end = in + len;
 
-	(void)word;
-	if (cap == 0)
-		return 0;
 	status_get(&s);
-	st = state_name(s.role);
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t ll = nl ? (size_t)(nl - p) + 1 : (size_t)(end - p);
-		int n;
-
-		if (ll >= 16 && strncmp(p, "zk_server_state\t", 16) == 0) {
-			n = snprintf(out + o, cap - o, "zk_server_state\t%s\n",
-				     st);
-			if (n > 0 && (size_t)n < cap - o) {
-				o += (size_t)n;
-				n = (int)mntr_lines(&s, out + o, cap - o);
-			}
-		} else if (ll >= 6 && strncmp(p, "Mode: ", 6) == 0) {
-			n = snprintf(out + o, cap - o, "Mode: %s\n", st);
-		} else {
-			n = snprintf(out + o, cap - o, "%.*s", (int)ll, p);
-		}
-		if (n < 0 || (size_t)n >= cap - o)
-			return o;
-		o += (size_t)n;
-		p += ll;
-	}
-	return o;
+	snprintf(st->server_state, sizeof(st->server_state), "%s",
+		 state_name(s.role));
+	st->ensemble = true;
+	st->zab_leader = s.leader;
+	st->zab_epoch = s.epoch;
+	st->zab_last_zxid = s.last_zxid;
+	st->zab_commit_zxid = s.commit_zxid;
+	st->zab_followers = s.role == ZAB_LEADING ? s.followers : 0;
+	st->zab_synced_followers = s.role == ZAB_LEADING ? s.synced : 0;
+	st->zab_max_follower_lag = s.role == ZAB_LEADING ? s.max_lag : 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1545,6 +1502,23 @@ bool
 ens_leading(void)
 {
 	return E.on && E.role == ZAB_LEADING;
+}
+
+bool
+ens_throttled(void)
+{
+	struct zab_status zs;
+
+	if (!ens_leading())
+		return false;
+	zab_status(E.z, &zs);
+	return zs.established && zs.role == ZAB_LEADING;
+}
+
+uint32_t
+ens_forward_timeout_ms(void)
+{
+	return E.c.fwd_timeout_ms ? E.c.fwd_timeout_ms : 5000;
 }
 
 int

@@ -106,10 +106,15 @@ int ens_send_request(uint32_t to, const void *p, size_t len);
 int ens_send_ctl(uint32_t to, const void *p, size_t len);
 /* The tree in force (it changes when a SNAP is installed). */
 struct tree *ens_tree(void);
-/* Rewrite a four-letter word answer for ensemble mode (role lines).
- * Returns the new length written to out. */
-size_t ens_admin_patch(const char *word, const char *in, size_t len, char *out,
-		       size_t cap);
+/* Leading, established, and refusing writes only because too many are
+ * in flight (THROTTLEDOP rather than CONNECTIONLOSS). */
+bool ens_throttled(void);
+/* A forwarded request fails after this long without an answer. */
+uint32_t ens_forward_timeout_ms(void);
+/* The ensemble's part of the published counters: server_state and the
+ * zab_* fields (from the status ens publishes every 100 ms). */
+struct srv_stats;
+void ens_fill_stats(struct srv_stats *s);
 
 /* ---- implemented by srv.c, called by the driver (lcore) ---- */
 /* A committed txn: apply it, answer the local client waiting for it. */

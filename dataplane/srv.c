@@ -117,6 +117,7 @@ struct pend {
 	int64_t wait_zxid;
 	uint8_t *rbuf; /* the reply, encoded when the commit applied */
 	uint32_t rlen;
+	uint64_t fwd_us; /* follower: when it was forwarded (0: not) */
 };
 
 struct srv {
@@ -164,6 +165,10 @@ struct srv {
 	uint32_t drop_replies;
 	bool ens; /* ensemble mode (dataplane/ens.c) */
 	uint64_t touch_next_us, touch_last_us;
+	/* offset from pq_head of the oldest entry that may wait for a
+	 * commit: every entry before it is done or waits for no commit */
+	uint32_t ens_cur;
+	uint64_t fwd_check_next_us;
 
 	struct srv_stats st;
 	uint64_t hist[64]; /* log2 ns buckets of server-side latency */
@@ -859,6 +864,8 @@ pq_drain(uint64_t durable)
 			S.pq_next_append = (S.pq_head + 1) % S.pq_cap;
 		S.pq_head = (S.pq_head + 1) % S.pq_cap;
 		S.pq_n--;
+		if (S.ens_cur)
+			S.ens_cur--;
 		n++;
 	}
 	if (S.pq_n == 0)
@@ -1649,6 +1656,11 @@ publish(void)
 	snprintf(S.st.durability, sizeof(S.st.durability), "%s",
 		 nlog_durability_name(ns.durability));
 	S.st.log_fatal = S.log_fatal;
+	if (S.ens)
+		ens_fill_stats(&S.st);
+	else
+		snprintf(S.st.server_state, sizeof(S.st.server_state),
+			 "standalone");
 	atomic_fetch_add_explicit(&pub_seq, 1, memory_order_release);
 	memcpy(&pub, &S.st, sizeof(pub));
 	atomic_fetch_add_explicit(&pub_seq, 1, memory_order_release);
@@ -1666,6 +1678,46 @@ srv_stats_get(struct srv_stats *s)
 		b = atomic_load_explicit(&pub_seq, memory_order_acquire);
 		if (a == b && (a & 1) == 0)
 			return;
+	}
+}
+
+/* An admin word's answer: one ADMIN datagram per chunk of at most one
+ * MTU, fragments 0..n-1 of the whole text (frag_index/frag_count, msg_len
+ * = the whole length), so a long mntr arrives complete; the asker
+ * concatenates the fragments by index (docs/PROTOCOL.md, Admin
+ * datagrams).  A short answer is one datagram, as before. */
+static void
+admin_reply(struct dp_lcore *lc, const struct srv_msg *msg)
+{
+	uint8_t d[1500];
+	size_t chunk = S.dc.mtu - 20 - 8 - PROTO_DGRAM_HDR_LEN;
+	size_t len = msg->len, nfrag;
+
+	if (chunk > sizeof(d) - PROTO_DGRAM_HDR_LEN)
+		chunk = sizeof(d) - PROTO_DGRAM_HDR_LEN;
+	nfrag = len == 0 ? 1 : (len + chunk - 1) / chunk;
+	if (nfrag > PROTO_MAX_FRAGS) {
+		nfrag = PROTO_MAX_FRAGS;
+		len = nfrag * chunk;
+	}
+	for (size_t i = 0; i < nfrag; i++) {
+		size_t off = i * chunk;
+		size_t n = len - off < chunk ? len - off : chunk;
+		struct proto_dgram_hdr h = {
+			.magic = PROTO_DGRAM_MAGIC,
+			.version = PROTO_DGRAM_VERSION,
+			.kind = PROTO_K_ADMIN,
+			.frag_count = (uint16_t)nfrag,
+			.frag_index = (uint16_t)i,
+			.payload_len = (uint16_t)n,
+			.msg_len = (uint32_t)len,
+		};
+
+		proto_dgram_hdr_encode(d, &h);
+		memcpy(d + PROTO_DGRAM_HDR_LEN, msg->text + off, n);
+		proto_dgram_seal(d, PROTO_DGRAM_HDR_LEN + n, zero_key);
+		dp_udp_send1(lc, msg->ip, msg->port, S.dc.client_port, d,
+			     (uint16_t)(PROTO_DGRAM_HDR_LEN + n));
 	}
 }
 
@@ -1722,30 +1774,7 @@ hook_poll(struct dp_lcore *lc, void *arg)
 		struct srv_msg *msg = mp;
 
 		if (msg->type == SRV_MSG_ADMIN_REPLY) {
-			uint8_t d[1500];
-			struct proto_dgram_hdr h = {
-				.magic = PROTO_DGRAM_MAGIC,
-				.version = PROTO_DGRAM_VERSION,
-				.kind = PROTO_K_ADMIN,
-				.frag_count = 1,
-			};
-			size_t n = msg->len;
-			char *txt = msg->text, pt[2048];
-
-			if (S.ens) {
-				n = ens_admin_patch(NULL, msg->text, n, pt,
-						    sizeof(pt));
-				txt = pt;
-			}
-			if (n > sizeof(d) - PROTO_DGRAM_HDR_LEN - 28)
-				n = sizeof(d) - PROTO_DGRAM_HDR_LEN - 28;
-			h.payload_len = (uint16_t)n;
-			h.msg_len = (uint32_t)n;
-			proto_dgram_hdr_encode(d, &h);
-			memcpy(d + PROTO_DGRAM_HDR_LEN, txt, n);
-			proto_dgram_seal(d, PROTO_DGRAM_HDR_LEN + n, zero_key);
-			dp_udp_send1(lc, msg->ip, msg->port, S.dc.client_port,
-				     d, (uint16_t)(PROTO_DGRAM_HDR_LEN + n));
+			admin_reply(lc, msg);
 		} else if (msg->type == SRV_MSG_SNAP_REQUEST) {
 			S.snap_requested = true;
 		} else if (msg->type == SRV_MSG_SNAP_DONE) {
@@ -1795,6 +1824,7 @@ gc_found(void *arg, const char *path, size_t len)
 }
 
 static void ens_touch(uint64_t now_us);
+static void ens_fwd_expire(uint64_t now_us);
 
 static void
 hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
@@ -1834,6 +1864,10 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 	if (S.ens && now_us >= S.touch_next_us && !ens_leading()) {
 		S.touch_next_us = now_us + S.dc.tick_ms * 500ull;
 		ens_touch(now_us);
+	}
+	if (S.ens && S.pq_n && now_us >= S.fwd_check_next_us) {
+		S.fwd_check_next_us = now_us + 10000;
+		ens_fwd_expire(now_us);
 	}
 	/* session expiry, once per tick */
 	if (now_us >= S.expiry_next_us) {
@@ -2092,6 +2126,16 @@ ens_gate(void)
 	return true;
 }
 
+/* Why a write cannot be prepped here now: the leader with too much in
+ * flight is overloaded (THROTTLEDOP: back off, same server); anyone else
+ * — no leader, or a leader still establishing its epoch — has lost its
+ * connection to the ensemble (CONNECTIONLOSS: retry, maybe elsewhere). */
+static int32_t
+ens_refusal(void)
+{
+	return ens_throttled() ? PROTO_ZTHROTTLEDOP : PROTO_ZCONNECTIONLOSS;
+}
+
 static void
 eput(uint8_t **b, uint64_t v, int n)
 {
@@ -2162,10 +2206,7 @@ ens_forward(struct sess *s, uint32_t slot, int kind,
 			sess_free(s);
 			return;
 		}
-		queue_reply_or_send(s, slot, h->xid,
-				    ens_leading() ? PROTO_ZTHROTTLEDOP
-						  : PROTO_ZCONNECTIONLOSS,
-				    t0);
+		queue_reply_or_send(s, slot, h->xid, ens_refusal(), t0);
 		return;
 	}
 	p = pq_push();
@@ -2195,6 +2236,7 @@ ens_forward(struct sess *s, uint32_t slot, int kind,
 	p->sid = s->id;
 	p->slot = slot;
 	p->t0_tsc = t0;
+	p->fwd_us = dp_now_us();
 	if (kind != ENS_FWD_CREATE)
 		s->inflight++;
 	if (kind == ENS_FWD_WRITE || kind == ENS_FWD_CLOSE)
@@ -2293,9 +2335,7 @@ srv_ens_request(uint32_t from, const void *pl, size_t len)
 		return;
 	}
 	if (!ens_gate()) {
-		ens_ctl_send(from, ENS_CTL_ERR, sid, xid,
-			     ens_leading() ? PROTO_ZTHROTTLEDOP
-					   : PROTO_ZCONNECTIONLOSS);
+		ens_ctl_send(from, ENS_CTL_ERR, sid, xid, ens_refusal());
 		return;
 	}
 	memset(&txn, 0, sizeof(txn));
@@ -2468,6 +2508,28 @@ ens_touch(uint64_t now_us)
 	ens_send_ctl(to, b, 5 + (size_t)n * 8);
 }
 
+/* The oldest entry that may wait for a commit (NULL: none).  Entries
+ * that wait for a commit are committed in their FIFO order: the leader
+ * proposes its own in FIFO (= zxid) order, and a follower's forwarded
+ * requests reach the leader in FIFO order over one FIFO link and are
+ * proposed, or refused (an ENS_CTL_ERR on the same link, before any later
+ * commit), in that order.  So each commit matches this entry or none: the
+ * cursor makes matching O(1) amortized instead of a FIFO scan per commit. */
+static struct pend *
+ens_waiter(void)
+{
+	if (S.ens_cur > S.pq_n)
+		S.ens_cur = S.pq_n;
+	for (; S.ens_cur < S.pq_n; S.ens_cur++) {
+		struct pend *p = &S.pq[(S.pq_head + S.ens_cur) % S.pq_cap];
+
+		if (p->ens && !p->done &&
+		    (p->kind == P_TXN || p->kind == P_CONNECT))
+			return p;
+	}
+	return NULL;
+}
+
 static bool
 ens_match(const struct pend *p, uint64_t zxid, const struct proto_txn *t)
 {
@@ -2481,6 +2543,52 @@ ens_match(const struct pend *p, uint64_t zxid, const struct proto_txn *t)
 		return t->hdr.type == PROTO_OP_CREATESESSION;
 	return p->kind == P_TXN && p->xid == t->hdr.xid &&
 	       t->hdr.type != PROTO_OP_CREATESESSION;
+}
+
+/* Could a local entry wait for this txn?  Only if its session has
+ * requests in flight here (or is being created here), or it is the
+ * server's own (session 0: container cleanup). */
+static bool
+ens_may_be_ours(const struct proto_txn *t)
+{
+	struct sess *s;
+
+	if (t->hdr.session_id == 0)
+		return true;
+	s = sess_find(t->hdr.session_id, NULL);
+	return s &&
+	       (s->inflight || s->state == S_CREATING || s->state == S_CLOSING);
+}
+
+/* Follower: forwarded requests the leader never answered (its answer or
+ * the commit was lost with a leader that died without this server
+ * noticing a role change, or the request was dropped) fail with
+ * CONNECTIONLOSS after the forward timeout: the client retries (its
+ * retry is applied at most once, by (session, xid)).  Entries are in
+ * forward order, so the expired ones are at the FIFO's head: the scan
+ * stops at the first entry that is still young. */
+static void
+ens_fwd_expire(uint64_t now_us)
+{
+	uint64_t tmo = (uint64_t)ens_forward_timeout_ms() * 1000;
+	bool any = false;
+
+	for (uint32_t i = S.pq_head, k = 0; k < S.pq_n;
+	     k++, i = (i + 1) % S.pq_cap) {
+		struct pend *p = &S.pq[i];
+
+		if (!p->ens || p->fwd_us == 0)
+			continue;
+		if (now_us - p->fwd_us < tmo)
+			break;
+		if (p->done)
+			continue;
+		ens_pend_fail(p, PROTO_ZCONNECTIONLOSS);
+		S.st.ens_fwd_timeouts++;
+		any = true;
+	}
+	if (any)
+		pq_drain(nlog_durable_zxid(S.l));
 }
 
 /* A committed txn: apply; the local entry waiting for it gets its reply
@@ -2516,12 +2624,19 @@ srv_ens_apply(uint64_t zxid, const void *b, size_t len)
 		S.last_applied = (int64_t)zxid;
 	S.txns_since_snap++;
 	S.bytes_since_snap += len;
-	for (uint32_t i = S.pq_head, k = 0; k < S.pq_n;
-	     k++, i = (i + 1) % S.pq_cap)
-		if (ens_match(&S.pq[i], zxid, &txn)) {
-			m = &S.pq[i];
-			break;
-		}
+	m = ens_waiter();
+	if (m && !ens_match(m, zxid, &txn))
+		m = NULL;
+	if (m == NULL && ens_may_be_ours(&txn)) {
+		/* out of the expected order (never seen; a guard): scan */
+		for (uint32_t i = S.pq_head, k = 0; k < S.pq_n;
+		     k++, i = (i + 1) % S.pq_cap)
+			if (ens_match(&S.pq[i], zxid, &txn)) {
+				m = &S.pq[i];
+				S.st.ens_match_scans++;
+				break;
+			}
+	}
 	if (m) {
 		size_t rl;
 

@@ -78,6 +78,18 @@ struct srv_stats {
 	char arena[16];
 	char durability[16];
 	int log_fatal; /* nonzero: the log failed, writes are refused */
+	/* the role, in ZooKeeper's words: standalone, leader, follower,
+	 * observer, or looking (an ensemble member without a leader) —
+	 * the one place srvr/stat/mntr take it from */
+	char server_state[16];
+	/* ensemble mode (dataplane/ens.c fills these) */
+	bool ensemble;
+	uint32_t zab_leader, zab_epoch;
+	uint64_t zab_last_zxid, zab_commit_zxid;
+	uint32_t zab_followers, zab_synced_followers; /* leader only */
+	uint64_t zab_max_follower_lag;		      /* zxids */
+	uint64_t ens_fwd_timeouts; /* forwarded writes never answered */
+	uint64_t ens_match_scans;  /* commits matched out of FIFO order */
 };
 
 /* Set up the service: tree and log are owned by the caller and used only

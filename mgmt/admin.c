@@ -57,6 +57,31 @@ mgmt_4lw_allowed(const char *wl, const char *word)
 	return false;
 }
 
+/* The role comes from the published counters (srv.c fills it, from
+ * dataplane/ens.c in an ensemble): one place for srvr, stat and mntr. */
+static const char *
+state(const struct srv_stats *s)
+{
+	return s->server_state[0] ? s->server_state : "standalone";
+}
+
+/* mntr's ensemble lines (ZooKeeper's names where it has them). */
+static void
+ensemble_lines(struct out *o, const struct srv_stats *s)
+{
+	put(o, "zk_dpzk_zab_leader\t%u\n", s->zab_leader);
+	put(o, "zk_dpzk_zab_epoch\t%u\n", s->zab_epoch);
+	put(o, "zk_dpzk_zab_last_zxid\t0x%" PRIx64 "\n", s->zab_last_zxid);
+	put(o, "zk_dpzk_zab_commit_zxid\t0x%" PRIx64 "\n", s->zab_commit_zxid);
+	if (strcmp(state(s), "leader") == 0) {
+		put(o, "zk_followers\t%u\n", s->zab_followers);
+		put(o, "zk_synced_followers\t%u\n", s->zab_synced_followers);
+		put(o, "zk_dpzk_max_follower_lag\t%" PRIu64 "\n",
+		    s->zab_max_follower_lag);
+	}
+	put(o, "zk_dpzk_forward_timeouts\t%" PRIu64 "\n", s->ens_fwd_timeouts);
+}
+
 static void
 latency(struct out *o, const struct srv_stats *s)
 {
@@ -85,7 +110,7 @@ srvr(struct out *o, const struct srv_stats *s, bool clients)
 	put(o, "Connections: %" PRIu64 "\n", s->sessions_live);
 	put(o, "Outstanding: %" PRIu64 "\n", s->outstanding);
 	put(o, "Zxid: 0x%" PRIx64 "\n", (uint64_t)s->last_zxid);
-	put(o, "Mode: standalone\n");
+	put(o, "Mode: %s\n", state(s));
 	put(o, "Node count: %" PRIu64 "\n", s->znodes);
 }
 
@@ -116,7 +141,9 @@ mgmt_format_4lw(const char *word, const struct srv_stats *s,
 		uint64_t avg = s->lat_count ? s->lat_sum_ns / s->lat_count : 0;
 
 		put(&o, "zk_version\t3.9.0-dpzk-%s\n", DPZK_GIT_REV);
-		put(&o, "zk_server_state\tstandalone\n");
+		put(&o, "zk_server_state\t%s\n", state(s));
+		if (s->ensemble)
+			ensemble_lines(&o, s);
 		put(&o, "zk_avg_latency\t%.3f\n", avg / 1e6);
 		put(&o, "zk_max_latency\t%.3f\n", s->lat_max_ns / 1e6);
 		put(&o, "zk_min_latency\t%.3f\n", s->lat_min_ns / 1e6);

@@ -65,7 +65,7 @@ mkdir -p "$out"
 data=$(mktemp -d /var/tmp/dpzk-ens-bench-data.XXXXXX)
 name=""
 secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
-wpid=""
+wpid="" nets=0
 cleanup() {
 	[ -n "$wpid" ] && kill "$wpid" 2>/dev/null
 	[ -n "$name" ] && down
@@ -100,7 +100,8 @@ wait_roles() {
 up() { # up N TIMING-ARGS...
 	local n=$1 srv=()
 	shift
-	name=dpzk-ensbench-$$-$n
+	nets=$((nets + 1))
+	name=dpzk-ensbench-$$-$nets-$n
 	for ((i = 1; i <= n && n > 1; i++)); do
 		srv+=(--server.$i="$(ip_of "$i"):2888:3888")
 	done

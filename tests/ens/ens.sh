@@ -175,6 +175,11 @@ basic)
 	done
 	mntr "$leader" | grep -qE '^zk_synced_followers\s+2' ||
 		{ mntr "$leader"; fail "leader does not report 2 synced followers"; }
+	# the whole mntr arrives (several ADMIN datagrams): its last line too
+	mntr "$leader" | grep -qE '^zk_dpzk_arena\s' ||
+		fail "mntr is cut short"
+	X python3 "$fourlw" "$(ip_of "$leader")" srvr | grep -qx 'Mode: leader' ||
+		fail "srvr does not say Mode: leader"
 	ensure "$leader" /basic || fail "create on the leader"
 	for i in 1 2 3; do
 		ensure "$i" "/basic/from$i" || fail "create through server $i"
