@@ -507,8 +507,33 @@ static void
 dd_atexit(void)
 {
 	char dir[256];
+	const char *e;
 
 	snprintf(dir, sizeof(dir), "%s", rte_eal_get_runtime_dir());
+	e = getenv("DPZK_BENCH_CHSTATS");
+	if (dd.state == 1 && e != NULL && *e != '\0' && *e != '0') {
+		struct rte_eth_stats st;
+		char cmd[128];
+
+		memset(&st, 0, sizeof(st));
+		rte_eth_stats_get(dd.port, &st);
+		fprintf(stderr,
+			"dpdk port: rx %llu tx %llu dropped %llu (frames "
+			"handled); pmd ipackets %llu opackets %llu ierrors "
+			"%llu oerrors %llu rx_nombuf %llu\n",
+			(unsigned long long)dd.rx_pkts,
+			(unsigned long long)dd.tx_pkts,
+			(unsigned long long)dd.drops,
+			(unsigned long long)st.ipackets,
+			(unsigned long long)st.opackets,
+			(unsigned long long)st.ierrors,
+			(unsigned long long)st.oerrors,
+			(unsigned long long)st.rx_nombuf);
+		snprintf(cmd, sizeof(cmd), "ip -s link show dev %s >&2",
+			 dd.iface);
+		if (name_ok(dd.iface) && system(cmd) != 0)
+			fprintf(stderr, "dpdk port: no kernel side to show\n");
+	}
 	if (dd.state == 1) {
 		rte_eth_dev_stop(dd.port);
 		rte_eth_dev_close(dd.port);
