@@ -19,18 +19,19 @@
  *  - Timers (connect retransmission, the channel's RTO and delayed ack,
  *    pings, liveness, handshake deadlines) live in one binary heap keyed by
  *    each connection's next deadline, so a wakeup costs O(log n).
- *  - Requests wait in the connection's input buffer until the channel
- *    accepts them; then the gateway stops reading that socket.  That is
- *    the backpressure: no request queue of its own.
+ *  - Requests go into a per-connection FIFO (bounded in count and bytes;
+ *    beyond, the gateway stops reading that socket: TCP backpressure) and
+ *    from there into the channel as its window allows.  They stay in the
+ *    FIFO until answered, since replies come in request order.
  *  - xids: every normal client xid is rewritten to the connection's own
  *    increasing upstream xid (the server takes a repeated or lower xid for
- *    a retry, docs/PROTOCOL.md §8 §2.6), and back through a FIFO, since
- *    replies come in request order.
+ *    a retry, docs/PROTOCOL.md §8 §2.6), and back through that FIFO.
  *  - An upstream that dies (no answer for 2/3 of the session timeout, or a
- *    CLOSE) closes the TCP connection: the ZooKeeper client reconnects with
- *    its session id, replays its auth and setWatches, and the gateway
- *    attaches it to the next server.  A transparent reattach would lose
- *    the session's watches (the server drops them per connection).
+ *    CLOSE that does not end the session) is replaced under the live
+ *    client: the session is attached to the next server, the auths and
+ *    watches the server forgot are replayed (the gateway tracks them as
+ *    the server does), and every unanswered request is resent with its
+ *    upstream xid, so the server answers retried writes once.
  */
 #include <arpa/inet.h>
 #include <errno.h>
