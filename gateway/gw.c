@@ -1790,18 +1790,17 @@ conn_sched(struct gw_conn *c)
 	heap_set(c, d);
 }
 
-/* The upstream channel is gone: attach the session to a server again
- * (same_server: the server restarted or forgot the connection), under the
- * live client, which only sees its requests wait.  Past the session
- * timeout since the last sign of life the session has expired: close, and
- * the client learns it when it reconnects. */
+/* The upstream channel is gone (silent, or a CLOSE that does not end the
+ * session): attach the session to the next server, under the live
+ * client, which only sees its requests wait.  Past the session timeout since
+ * the last sign of life the session has expired: close, and the client learns
+ * it when it reconnects. */
 static void
-upstream_lost(struct gw_conn *c, bool same_server)
+upstream_lost(struct gw_conn *c)
 {
 	uint64_t t = (uint64_t)c->timeout_ms * MS;
 
-	if (!same_server)
-		G.srv_down_until[c->srv] = G.now + SERVER_DOWN_FOR;
+	G.srv_down_until[c->srv] = G.now + SERVER_DOWN_FOR;
 	VLOG("%s: upstream %s lost\n", c->peer, G.cfg->servers[c->srv].name);
 	if (!c->reattaching)
 		c->lost_at = c->last_rx;
@@ -1818,7 +1817,7 @@ upstream_lost(struct gw_conn *c, bool same_server)
 	memcpy(c->hello.passwd, c->passwd, PROTO_PASSWD_LEN);
 	c->hello.passwd_len = PROTO_PASSWD_LEN;
 	c->connect_deadline = c->lost_at + t;
-	start_connect(c, same_server ? c->srv : pick_server(c->srv));
+	start_connect(c, pick_server(c->srv));
 	conn_sched(c);
 }
 
@@ -1864,7 +1863,7 @@ conn_timer(struct gw_conn *c)
 		}
 		if (proto_chan_timer(&c->ch, G.now) == -ETIMEDOUT ||
 		    G.now - c->last_rx >= t * 2 / 3) {
-			upstream_lost(c, false);
+			upstream_lost(c);
 			return;
 		}
 		if (G.now - c->last_tx >= t / 3)
@@ -1924,12 +1923,12 @@ after_upstream(struct gw_conn *c, int rc)
 			conn_closing(c);
 		} else {
 			/* e.g. the server shuts down: another one */
-			upstream_lost(c, false);
+			upstream_lost(c);
 		}
 		return;
 	}
 	if (rc == -ETIMEDOUT) {
-		upstream_lost(c, false);
+		upstream_lost(c);
 		return;
 	}
 	if (c->close_after_reply) {
@@ -1983,7 +1982,12 @@ udp_dgram(const uint8_t *d, size_t len)
 		/* the server has no state for this connection (restarted,
 		 * or the session moved): the client reconnects and learns */
 		VLOG("%s: stateless CLOSE\n", c->peer);
-		upstream_lost(c, true);
+		/* the server restarted, or the session moved to another
+		 * connection (its client went to another gateway): taking
+		 * it back would steal it, so the client decides — close,
+		 * and it reconnects if it is still there */
+		G.st.closed_upstream_close++;
+		conn_closing(c);
 		return;
 	}
 	c->close_reason = 0;
