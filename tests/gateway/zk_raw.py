@@ -291,11 +291,14 @@ def misc(c):
     out("auth unknown scheme: xid %d %s, then %s" % (xid, zw.ename(err),
                                                     closed(bad)))
     bad.close()
-    for op, name in ((999, "999"), (zw.CHECK, "check alone"),
-                     (16, "reconfig")):
+    reconfig = zw.p_str("") + zw.p_str("") + zw.p_str(None) + zw.p_long(-1)
+    for op, name, body in ((999, "999", zw.p_str("/r") + zw.p_int(-1)),
+                           (zw.CHECK, "check alone",
+                            zw.p_str("/r") + zw.p_int(-1)),
+                           (16, "reconfig", reconfig)):
         u = sess()
         try:
-            xid, _, err, r = u.call(op, zw.p_str("/r") + zw.p_int(-1))
+            xid, _, err, r = u.call(op, body)
             out("opcode %s: %s, then %s" % (name, zw.ename(err), closed(u)))
         except zw.Closed:
             out("opcode %s: closed without a reply" % name)

@@ -24,7 +24,7 @@ ERRORS = {0: "OK", -1: "SYSTEMERROR", -2: "RUNTIMEINCONSISTENCY",
           -102: "NOAUTH", -103: "BADVERSION",
           -108: "NOCHILDRENFOREPHEMERALS", -110: "NODEEXISTS",
           -111: "NOTEMPTY", -112: "SESSIONEXPIRED", -114: "INVALIDACL",
-          -115: "AUTHFAILED", -121: "NOWATCHER"}
+          -115: "AUTHFAILED", -121: "NOWATCHER", -123: "RECONFIGDISABLED"}
 EVENTS = {1: "NodeCreated", 2: "NodeDeleted", 3: "NodeDataChanged",
           4: "NodeChildrenChanged", -1: "None"}
 
