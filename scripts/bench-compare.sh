@@ -124,6 +124,12 @@ gw_pids=()
 cleanup() {
 	local p n
 	for p in "${gw_pids[@]}"; do kill "$p" 2>/dev/null; done
+	if [ -n "${memif_pid:-}" ]; then
+		kill "$memif_pid" 2>/dev/null
+		for _ in $(seq 1 100); do kill -0 "$memif_pid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$memif_pid" 2>/dev/null
+		rm -rf "/var/run/dpdk/$memif_prefix"
+	fi
 	for p in "${zk_pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${zk_pids[@]}"; do
 		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
@@ -222,6 +228,38 @@ elif why=$("$bench" -t dpzk-dpdk --dpdk-bridge none --dpdk-iface "dpzkbk$$" --ch
 	targets+=("dpzk-dpdk|dpzk-dpdk|198.18.0.11:2181|dsync|adaptive|1|$dpzk_net|--dpdk-ip 198.18.0.200 --dpdk-iface dpzkbc$$|$dpdk_wls")
 else
 	dpdk_note="dpzk-dpdk not usable: $(echo "$why" | tail -1)"
+fi
+# dpzk-memif: kernel bypass with no kernel at all on the path — a second
+# dpzk-server (same durability, idle policy and core as the test network's)
+# whose port is a net_memif in the server role; dpzk-bench joins it as the
+# memif client (shared memory, both ends polling).  No test network: the
+# link is the two processes' shared memory.
+memif_note=
+memif_pid=
+memif_prefix="dpzk-bm$$"
+if [ -z "$server_bin" ]; then
+	memif_note="dpzk-server not built yet"
+elif [ -n "$dpdk_note" ]; then
+	memif_note="$dpdk_note"
+else
+	rm -rf "$data/dpzk-memif"
+	mkdir -p "$data/dpzk-memif/data"
+	msock="$data/dpzk-memif/memif.sock"
+	"$server_bin" --vdev="net_memif0,role=server,socket=$msock" --ip=198.18.1.11 \
+		--netmask=255.255.255.0 --lcores=0 --file-prefix="$memif_prefix" --huge=auto \
+		--mem_mb=64 --idle=adaptive --server_id=1 --data_dir="$data/dpzk-memif/data" \
+		--durability=dsync >"$data/dpzk-memif/server.log" 2>&1 </dev/null &
+	memif_pid=$!
+	for _ in $(seq 1 100); do
+		grep -q "ready" "$data/dpzk-memif/server.log" && break
+		kill -0 "$memif_pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if grep -q "ready" "$data/dpzk-memif/server.log"; then
+		targets+=("dpzk-memif|dpzk-dpdk|198.18.1.11:2181|dsync|adaptive|1||--dpdk-vdev net_memif0,role=client,socket=$msock --dpdk-bridge none --dpdk-ip 198.18.1.200|$dpdk_wls")
+	else
+		memif_note="dpzk-server on net_memif did not start ($(tail -1 "$data/dpzk-memif/server.log"))"
+	fi
 fi
 # zk-gw: Apache ZooKeeper's C client through dpzk-gateway (in the test
 # network's namespace, 127.0.0.1:2281) to the single dpzk: get and set
@@ -425,10 +463,11 @@ fi
 # ------------------------------------------------------------ table
 labels=()
 for t in "${targets[@]}"; do IFS='|' read -r label _ <<<"$t"; labels+=("$label"); done
-python3 - "$out" "$workloads" "${labels[*]}" "$dpzk_note" "$dpzk3_note" "$dpdk_note" "$gw_note" "$slo" "$(cut -d' ' -f1-3 /proc/loadavg)" <<'PY'
+python3 - "$out" "$workloads" "${labels[*]}" "$dpzk_note" "$dpzk3_note" "$dpdk_note" "$gw_note" "$slo" "$(cut -d' ' -f1-3 /proc/loadavg)" "$memif_note" <<'PY'
 import json, os, sys
 out, wls, labels = sys.argv[1], sys.argv[2].split(","), sys.argv[3].split()
-notes = {"dpzk": sys.argv[4], "dpzk-3": sys.argv[5], "dpzk-dpdk": sys.argv[6], "zk-gw": sys.argv[7]}
+notes = {"dpzk": sys.argv[4], "dpzk-3": sys.argv[5], "dpzk-dpdk": sys.argv[6], "zk-gw": sys.argv[7],
+         "dpzk-memif": sys.argv[10]}
 slo_on, load = sys.argv[8] == "1", sys.argv[9]
 load_text = "?"
 try:
@@ -439,7 +478,9 @@ except Exception:
     pass
 # which workloads a target runs (others: every one)
 only = {"dpzk-dpdk": {"get", "set", "get-4k", "set-4k", "get-64k", "get-open"}, "zk-gw": {"get", "set"}}
+only["dpzk-memif"] = only["dpzk-dpdk"]
 shown = {"zk-gw": "zk-gw-dpzk"}
+short = {"dpzk-dpdk": "dpdk", "dpzk-memif": "memif", "zk-gw": "gw"}  # in ratio rows
 P = ["p50_us", "p90_us", "p99_us", "p99.9_us", "p99.99_us", "max_us"]
 def load_json(name):
     try:
@@ -459,6 +500,8 @@ if head:
 print("config   : zk = Apache ZooKeeper standalone (forceSync as shipped), zk-3 = 3-node ZooKeeper,")
 print("           dpzk = dpzk-server standalone, dpzk-3 = 3-node dpzk (durability dsync, idle adaptive, net_tap in test namespaces)")
 print("           dpzk-dpdk = the same dpzk-server, dpzk-bench a DPDK process (own net_tap on the bridge, busy-polling)")
+print("           dpzk-memif = a dpzk-server (same settings) on a net_memif port, dpzk-bench its memif client: shared memory,")
+print("                        no kernel on the path, both ends polling")
 print("           zk-gw-dpzk = libzookeeper-mt -> dpzk-gateway (TCP, same namespace) -> the same dpzk-server")
 print("latency in microseconds; ratio = target / zk (below 1: faster than ZooKeeper); same clients, values, durability for all")
 print()
@@ -488,15 +531,16 @@ for wl in wls:
             continue
         rs[l] = r
         rows(wl, l, r)
-    for l in ("dpzk", "dpzk-3", "dpzk-dpdk", "zk-gw"):
+    for l in ("dpzk", "dpzk-3", "dpzk-dpdk", "dpzk-memif", "zk-gw"):
         if l not in labels and (l not in only or wl in only[l]):
             print("%-14s %-12s %s" % (wl, shown.get(l, l), notes[l] or "not run"))
-    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3"), ("dpzk-dpdk", "zk"), ("zk-gw", "zk"), ("zk-gw", "dpzk")):
+    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3"), ("dpzk-dpdk", "zk"), ("dpzk-memif", "zk"), ("zk-gw", "zk"),
+                 ("zk-gw", "dpzk")):
         if a in rs and b in rs:
             for ha, hb in zip(rs[a]["results"]["histograms"], rs[b]["results"]["histograms"]):
                 if ha["count"] == 0 or hb["count"] == 0:
                     continue
-                print(fmt % (wl, shown.get(a, a)[:7] + "/" + b, ha["name"][:9],
+                print(fmt % (wl, short.get(a, a) + "/" + b, ha["name"][:9],
                              "%.2f" % (ha["throughput"] / hb["throughput"] if hb["throughput"] else 0),
                              *["%.2f" % (ha[k] / hb[k] if hb[k] else 0) for k in P], ""))
     res[wl] = rs
@@ -519,9 +563,9 @@ if slo_on:
         slo[l] = float(rate)
         print(sfmt % (shown.get(l, l), rate, p99, tp, steps,
                       "" if how == "found" else "never missed the SLO within the steps: a lower bound"))
-    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3"), ("dpzk-dpdk", "zk"), ("zk-gw", "zk")):
+    for a, b in (("dpzk", "zk"), ("dpzk-3", "zk-3"), ("dpzk-dpdk", "zk"), ("dpzk-memif", "zk"), ("zk-gw", "zk")):
         if a in slo and b in slo and slo[b] > 0:
-            print(sfmt % (shown.get(a, a)[:7] + "/" + b, "%.2f" % (slo[a] / slo[b]), "", "", "", "ratio"))
+            print(sfmt % (short.get(a, a) + "/" + b, "%.2f" % (slo[a] / slo[b]), "", "", "", "ratio"))
 
 # goals of the bench issue, as ratios
 print()
@@ -542,9 +586,10 @@ goal("getData p50, dpzk / zk", ratio("get", "dpzk", "zk", "p50_us"), 0.2)
 goal("getData p99.9, dpzk / zk", ratio("get", "dpzk", "zk", "p99.9_us"), 0.1)
 goal("setData p50, dpzk / zk", ratio("set", "dpzk", "zk", "p50_us"), 0.5)
 goal("setData p99.9, dpzk / zk", ratio("set", "dpzk", "zk", "p99.9_us"), 0.2)
-goal("getData p50, dpzk-dpdk (kernel bypass) / zk", ratio("get", "dpzk-dpdk", "zk", "p50_us"), 0.05)
+goal("getData p50, dpzk-dpdk (kernel bypass, net_tap) / zk", ratio("get", "dpzk-dpdk", "zk", "p50_us"), 0.05)
+goal("getData p50, dpzk-memif (kernel bypass, net_memif) / zk", ratio("get", "dpzk-memif", "zk", "p50_us"), 0.05)
 if slo_on:
-    for a in ("dpzk", "dpzk-dpdk"):
+    for a in ("dpzk", "dpzk-dpdk", "dpzk-memif"):
         text = "throughput at p99 <= 1 ms (90:10), %s / zk" % a
         if slo.get(a) and slo.get("zk") == 0:
             # zk missed it even at 62/s: its rate is below that

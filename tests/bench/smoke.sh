@@ -7,6 +7,9 @@
 #   smoke.sh dpzk-dpdk BENCH TESTNET SERVER   the same server, the bench as a
 #                                        DPDK process on its own net_tap
 #                                        (kernel bypass at both ends)
+#   smoke.sh dpzk-memif BENCH TESTNET SERVER  dpzk-server on a net_memif port,
+#                                        the bench its memif client (no
+#                                        kernel on the path; no test network)
 #
 # Asserts that each run completes and writes a well-formed report (JSON
 # with machine, versions, config and non-empty histograms, no errors; the
@@ -32,7 +35,7 @@ zk)
 		exit 77
 	fi
 	;;
-dpzk | dpzk-dpdk)
+dpzk | dpzk-dpdk | dpzk-memif)
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "SKIP: the dpzk smoke run needs root (test network namespace)"
 		exit 77
@@ -42,11 +45,13 @@ dpzk | dpzk-dpdk)
 		exit 77
 	fi
 	;;
-*) echo "smoke.sh: mode zk, dpzk or dpzk-dpdk, not '$mode'"; exit 2 ;;
+*) echo "smoke.sh: mode zk, dpzk, dpzk-dpdk or dpzk-memif, not '$mode'"; exit 2 ;;
 esac
-if [ "$mode" = dpzk-dpdk ]; then
+target=$mode
+[ "$mode" = dpzk-memif ] && target=dpzk-dpdk
+if [ "$target" = dpzk-dpdk ]; then
 	# --check starts EAL and the tap (outside any bridge): it says why not
-	why=$("$bench" -t "$mode" --dpdk-bridge none --check 2>&1)
+	why=$("$bench" -t dpzk-dpdk --dpdk-bridge none --check 2>&1)
 	if [ $? -ne 0 ]; then
 		echo "SKIP: dpzk-bench's dpzk-dpdk target is not usable here: $(echo "$why" | tail -1)"
 		exit 77
@@ -62,7 +67,14 @@ fi
 tmp=$(mktemp -d /tmp/dpzk-bench-smoke.XXXXXX)
 zkpid=
 net=
+mpid=
 cleanup() {
+	if [ -n "$mpid" ]; then
+		kill "$mpid" 2>/dev/null
+		for _ in $(seq 1 100); do kill -0 "$mpid" 2>/dev/null || break; sleep 0.1; done
+		kill -9 "$mpid" 2>/dev/null
+		rm -rf "/var/run/dpdk/dpzk-bsmm$$"
+	fi
 	if [ -n "$net" ]; then
 		timeout 60 "$testnet" down --name "$net" >/dev/null 2>&1
 	fi
@@ -129,10 +141,36 @@ start_dpzk() {
 	hosts=$("$testnet" ip 1):2181
 }
 
-if [ "$mode" = zk ]; then start_zk; else start_dpzk; fi
+start_memif() {
+	mkdir -p "$tmp/data"
+	"$server" --vdev="net_memif0,role=server,socket=$tmp/memif.sock" --ip=198.18.1.11 \
+		--netmask=255.255.255.0 --lcores=0 --file-prefix="dpzk-bsmm$$" --huge=auto \
+		--mem_mb=64 --idle=adaptive --server_id=1 --data_dir="$tmp/data/1" \
+		--durability=dsync >"$tmp/server.log" 2>&1 </dev/null &
+	mpid=$!
+	for _ in $(seq 1 100); do
+		grep -q "ready" "$tmp/server.log" && break
+		kill -0 "$mpid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if ! grep -q "ready" "$tmp/server.log"; then
+		tail -20 "$tmp/server.log"
+		echo "dpzk-server on net_memif did not start"
+		exit 1
+	fi
+	hosts=198.18.1.11:2181
+}
+
+case "$mode" in
+zk) start_zk ;;
+dpzk-memif) start_memif ;;
+*) start_dpzk ;;
+esac
 # the DPDK client's own address on the test network (a unique tap name)
 extra=()
 [ "$mode" = dpzk-dpdk ] && extra=(--dpdk-ip 198.18.0.200 --dpdk-iface "dpzkbs$$")
+[ "$mode" = dpzk-memif ] && extra=(--dpdk-ip 198.18.1.200 --dpdk-bridge none
+	--dpdk-vdev "net_memif0,role=client,socket=$tmp/memif.sock")
 
 check_json() { # file workload nhist
 	python3 - "$@" <<'PY'
@@ -165,7 +203,7 @@ run() { # name nhist args...
 	wl=$(printf '%s\n' "$@" | sed -n '/^-w$/{n;p}')
 	local pre=()
 	[ -n "$net" ] && pre=("$testnet" exec --name "$net")
-	if timeout 120 "${pre[@]}" "$bench" -q -t "$mode" -c "$hosts" --warmup 0.2 -d 1 \
+	if timeout 120 "${pre[@]}" "$bench" -q -t "$target" -c "$hosts" --warmup 0.2 -d 1 \
 		"${extra[@]}" -o "$tmp/$name" "$@" >"$tmp/$name.out" 2>"$tmp/$name.err" &&
 		head -1 "$tmp/$name.out" | grep -q '^dpzk-bench report$' &&
 		grep -q '^machine ' "$tmp/$name.out" &&
