@@ -18,9 +18,12 @@ import sys
 import threading
 import time
 
-from kazoo.client import KazooClient
-from kazoo.exceptions import (BadVersionError, LockTimeout, NoAuthError,
-                              NodeExistsError, NoNodeError, NotEmptyError)
+try:
+    from kazoo.client import KazooClient
+except ImportError:
+    print("SKIP: python3-kazoo is not installed (apt-get install "
+          "python3-kazoo)", file=sys.stderr)
+    sys.exit(77)
 from kazoo.recipe.barrier import Barrier, DoubleBarrier
 from kazoo.recipe.cache import TreeCache, TreeEvent
 from kazoo.recipe.counter import Counter
