@@ -13,14 +13,17 @@
 # workload, target by target).  Targets: zk, zk-3 (libzookeeper-mt), dpzk,
 # dpzk-3 (libdpzk over kernel UDP), dpzk-dpdk (libdpzk with dpzk-bench a
 # DPDK process on its own net_tap: kernel bypass at both ends; getData and
-# setData workloads) and zk-gw (libzookeeper-mt through dpzk-gateway to the
-# single dpzk: the gateway's own cost; get and set).  Then, for every
+# setData workloads), dpzk-memif (the same over net_memif to a second
+# dpzk-server whose port is a memif: no kernel on the path at all; same
+# workloads) and zk-gw (libzookeeper-mt through dpzk-gateway to the single
+# dpzk: the gateway's own cost; get and set).  Then, for every
 # target, the throughput at a p99 <= 1 ms SLO on the 90:10 mix: an
 # open-loop rate search (doubling, then bisection; bounded steps).  The
 # floors are measured in the same run:
-# the raw UDP round trip (an in-process kernel echo over loopback, and
-# dpzk-echo on the dataplane in the test network when built) and a raw
-# 4 KiB O_DSYNC write on the data directory's filesystem.  Prints one table
+# the raw UDP round trip (an in-process kernel echo over loopback;
+# dpzk-echo on the dataplane in the test network when built, from a kernel
+# socket and from dpzk-bench as a DPDK process; dpzk-echo on a memif port)
+# and a raw 4 KiB O_DSYNC write on the data directory's filesystem.  Prints one table
 # (workload x target x percentiles, and dpzk/ZooKeeper ratios per
 # percentile) and the PNG paths.  Everything it started is stopped on exit.
 #
@@ -370,8 +373,35 @@ if [ -n "$echo_bin" ] && [ -n "$testnet" ]; then
 			--warmup "$warmup" -d "$duration" --label udp-dpzk-echo --idle adaptive \
 			-o "$out/floor-udp-dpzk-echo" >/dev/null 2>"$out/floor-udp-dpzk-echo.err" ||
 			say "dpzk-echo floor failed"
+		# the kernel-bypass floor on the same tap path: dpzk-bench as a
+		# DPDK process (the dpzk-dpdk rows' transport)
+		if [ -z "$dpdk_note" ]; then
+			timeout 120 "$testnet" exec --name "$en" "$bench" -q -w udp-echo-dpdk \
+				-c 198.18.0.11:2181 --dpdk-ip 198.18.0.200 --dpdk-iface "dpzkbf$$" \
+				--warmup "$warmup" -d "$duration" --label udp-tap-bypass --idle adaptive \
+				-o "$out/floor-udp-tap-bypass" >/dev/null 2>"$out/floor-udp-tap-bypass.err" ||
+				say "tap bypass floor failed"
+		fi
 		timeout 60 "$testnet" down --name "$en" >/dev/null 2>&1
 	fi
+fi
+# the memif floor: dpzk-echo on a net_memif port, dpzk-bench its client
+if [ -n "$echo_bin" ] && [ -n "$memif_pid" ]; then
+	esock="$data/dpzk-memif/echo.sock"
+	"$echo_bin" --vdev="net_memif0,role=server,socket=$esock" --ip=198.18.1.11 \
+		--netmask=255.255.255.0 --lcores=0 --file-prefix="dpzk-bme$$" --huge=auto \
+		--mem_mb=64 --idle=adaptive >"$data/dpzk-memif/echo.log" 2>&1 </dev/null &
+	echo_pid=$!
+	sleep 2
+	timeout 120 "$bench" -q -w udp-echo-dpdk -c 198.18.1.11:2181 --dpdk-ip 198.18.1.200 \
+		--dpdk-bridge none --dpdk-vdev "net_memif0,role=client,socket=$esock" \
+		--warmup "$warmup" -d "$duration" --label udp-memif --idle adaptive \
+		-o "$out/floor-udp-memif" >/dev/null 2>"$out/floor-udp-memif.err" ||
+		say "memif floor failed"
+	kill "$echo_pid" 2>/dev/null
+	for _ in $(seq 1 50); do kill -0 "$echo_pid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$echo_pid" 2>/dev/null
+	rm -rf "/var/run/dpdk/dpzk-bme$$"
 fi
 
 total=$((${#wls[@]} * ${#targets[@]}))
@@ -514,7 +544,9 @@ def rows(wl, label, r):
         print(fmt % (wl, shown.get(label, label), h["name"][:9], "%.0f" % h["throughput"],
                      *["%.1f" % h[k] for k in P], r["results"]["errors"]))
 floors = {}
-for name, label in (("floor-udp-loopback", "udp-lo"), ("floor-udp-dpzk-echo", "udp-dpdk"), ("floor-dsync", "dsync-4k")):
+for name, label in (("floor-udp-loopback", "udp-lo"), ("floor-udp-dpzk-echo", "udp-dpdk"),
+                    ("floor-udp-tap-bypass", "udp-tap-byp"), ("floor-udp-memif", "udp-memif"),
+                    ("floor-dsync", "dsync-4k")):
     r = load_json(name)
     if r:
         rows("floor", label, r)
@@ -606,6 +638,10 @@ g = pct("get", "dpzk", "p50_us")
 goal("getData p50, dpzk / udp-dpdk floor p50", g / udp if g and udp else None, 1.3)
 st = pct("set", "dpzk", "p50_us")
 goal("setData p50, dpzk / (udp-dpdk + dsync-4k floors' p50)", st / (udp + dsync) if st and udp and dsync else None, 1.3)
+for row, fl in (("dpzk-dpdk", "udp-tap-byp"), ("dpzk-memif", "udp-memif")):
+    f = floors.get(fl, {}).get("p50_us")
+    g = pct("get", row, "p50_us")
+    goal("getData p50, %s / %s floor p50" % (row, fl), g / f if g and f else None, 1.3)
 print()
 pngs = [os.path.join(out, w + ".png") for w in wls if os.path.exists(os.path.join(out, w + ".png"))]
 print("plots    : " + (" ".join(pngs) if pngs else "none (gnuplot missing?)"))

@@ -169,4 +169,19 @@ int bench_dz_del(struct bench_conn *c, const char *path, int version,
 		 bench_done_fn done, void *arg);
 extern __thread uint64_t bench_dz_events;
 
+/*
+ * target_dpdk.c's port as a raw datagram pipe to one host:port, for the
+ * kernel-bypass UDP floor (floor.c): open starts EAL if needed (why says
+ * what failed), resolves the host's MAC and takes a local UDP port; send
+ * and recv are the transport's (recv: -EAGAIN when nothing is there).
+ * One thread per pipe.  Only with BENCH_HAVE_DPDK.
+ */
+struct bench_dpdk_pipe;
+int bench_dpdk_pipe_open(const char *hostport, struct bench_dpdk_pipe **out,
+			 char *why, size_t len);
+int bench_dpdk_pipe_send(struct bench_dpdk_pipe *p, const void *buf,
+			 size_t len);
+long bench_dpdk_pipe_recv(struct bench_dpdk_pipe *p, void *buf, size_t cap);
+void bench_dpdk_pipe_close(struct bench_dpdk_pipe *p);
+
 #endif /* DPZK_BENCH_PRIV_H */

@@ -6,6 +6,8 @@
  *               echo server: with --connect host:port an existing echo (e.g.
  *               dataplane's dpzk-echo), otherwise a tiny echo thread started
  *               here on 127.0.0.1.  The kernel-path floor of a dpzk read.
+ *  udp-echo-dpdk  the same with dpzk-bench a DPDK process (the dpzk-dpdk
+ *               target's port, --dpdk-* flags): the kernel-bypass floor.
  *  dsync-write  one 4 KiB write with O_DSYNC (and O_DIRECT when the
  *               filesystem takes it) at sequential offsets of a preallocated
  *               file in --dir: the device floor of a durable write.
@@ -184,6 +186,80 @@ udp_teardown(struct bench_run *r)
 	e->have_thread = false;
 }
 
+/* ------------------------------------------------------- udp-echo-dpdk */
+
+#ifdef BENCH_HAVE_DPDK
+/* The same round trip with dpzk-bench a DPDK process (the dpzk-dpdk
+ * target's port and --dpdk-* flags): the floor of the kernel-bypass rows.
+ * Busy-polls for the echo, 1 s before it counts one as lost. */
+static int
+udp_dpdk_setup(struct bench_run *r)
+{
+	char why[256] = "";
+	struct bench_dpdk_pipe *p;
+	int rc;
+
+	if (r->cfg->hosts == NULL || strcmp(r->cfg->hosts, "self") == 0) {
+		bench_msg(r->error, sizeof(r->error), "%s",
+			  "udp-echo-dpdk needs -c host:port of an echo "
+			  "(dpzk-echo)");
+		return -EINVAL;
+	}
+	/* one pipe to see that the port starts and the host answers ARP;
+	 * each worker opens its own */
+	rc = bench_dpdk_pipe_open(r->cfg->hosts, &p, why, sizeof(why));
+	if (rc != 0) {
+		bench_msg(r->error, sizeof(r->error), "%s", why);
+		return rc;
+	}
+	bench_dpdk_pipe_close(p);
+	bench_msg(r->note, sizeof(r->note), "echo server %s over DPDK",
+		  r->cfg->hosts);
+	return 0;
+}
+
+static void
+udp_dpdk_worker(struct bench_worker *w)
+{
+	struct bench_run *r = w->run;
+	struct bench_client *c = w->clients[0];
+	size_t len = r->cfg->value_size > 0 ? (size_t)r->cfg->value_size : 1;
+	char *buf = malloc(len), *in = malloc(len + 64), why[256];
+	struct bench_dpdk_pipe *p = NULL;
+	uint64_t t0;
+	long n;
+
+	if (buf == NULL || in == NULL ||
+	    bench_dpdk_pipe_open(r->cfg->hosts, &p, why, sizeof(why)) != 0) {
+		bench_count_error(c);
+		goto out;
+	}
+	memcpy(buf, r->value,
+	       len < (size_t)r->cfg->value_size ? len
+						: (size_t)r->cfg->value_size);
+	while (!bench_stopping(r) && bench_now_ns() < r->end_ns) {
+		t0 = bench_now_ns();
+		if (bench_dpdk_pipe_send(p, buf, len) != 0) {
+			bench_count_error(c);
+			bench_sleep_until(t0 + 1000000);
+			continue;
+		}
+		do {
+			n = bench_dpdk_pipe_recv(p, in, len + 64);
+		} while (n < 0 && bench_now_ns() - t0 < 1000000000u);
+		if (n != (long)len) {
+			bench_count_error(c); /* lost or timed out */
+			continue;
+		}
+		bench_record(c, 0, t0, bench_now_ns());
+	}
+out:
+	bench_dpdk_pipe_close(p);
+	free(buf);
+	free(in);
+}
+#endif
+
 /* ------------------------------------------------------------ dsync */
 
 #define DSYNC_FILE_SIZE (64u << 20)
@@ -277,6 +353,16 @@ const struct bench_workload bench_wl_floor[] = {
 	 udp_setup,
 	 udp_worker,
 	 udp_teardown},
+#ifdef BENCH_HAVE_DPDK
+	{"udp-echo-dpdk",
+	 "floor: UDP round trip to an echo, dpzk-bench a DPDK process",
+	 1,
+	 {"rtt"},
+	 BENCH_WL_NO_TARGET | BENCH_WL_THREAD_PER_CLIENT,
+	 udp_dpdk_setup,
+	 udp_dpdk_worker,
+	 NULL},
+#endif
 	{"dsync-write",
 	 "floor: 4 KiB O_DSYNC write on --dir's filesystem",
 	 1,

@@ -366,7 +366,7 @@ main(int argc, char **argv)
 		cfg.duration_s = 600; /* --ops alone: duration is a cap */
 	if (!vs_set && strcmp(cfg.workload, "dsync-write") == 0)
 		cfg.value_size = 4096;
-	if (!vs_set && strcmp(cfg.workload, "udp-echo") == 0)
+	if (!vs_set && strncmp(cfg.workload, "udp-echo", 8) == 0)
 		cfg.value_size = 64;
 	if (!hosts_set && strcmp(cfg.workload, "udp-echo") == 0)
 		cfg.hosts = "self";

@@ -703,6 +703,69 @@ dd_connect(const char *hosts, int timeout_ms, struct bench_conn **out)
 	return rc;
 }
 
+/* ------------------------------------------------------------ raw pipe */
+
+struct bench_dpdk_pipe {
+	struct dd_conn *pc;
+	struct sockaddr_in to;
+};
+
+int
+bench_dpdk_pipe_open(const char *hostport, struct bench_dpdk_pipe **out,
+		     char *why, size_t len)
+{
+	struct bench_dpdk_pipe *p;
+	char host[64], *colon;
+	int rc = dd_available(why, len);
+
+	if (rc != 0)
+		return rc;
+	snprintf(host, sizeof(host), "%s", hostport);
+	colon = strchr(host, ':');
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return -ENOMEM;
+	p->to.sin_family = AF_INET;
+	p->to.sin_port = htons(colon ? (uint16_t)atoi(colon + 1) : 2181);
+	if (colon)
+		*colon = '\0';
+	if (inet_pton(AF_INET, host, &p->to.sin_addr) != 1) {
+		bench_msg(why, len, "'%s' is not IPv4:port", hostport);
+		free(p);
+		return -EINVAL;
+	}
+	resolve_hosts(hostport, bench_now_ns() + 2000000000ull);
+	p->pc = dd_conn_new();
+	if (p->pc == NULL) {
+		free(p);
+		return -ENOMEM;
+	}
+	*out = p;
+	return 0;
+}
+
+int
+bench_dpdk_pipe_send(struct bench_dpdk_pipe *p, const void *buf, size_t len)
+{
+	return dd_send(p->pc, (const struct sockaddr *)&p->to, sizeof(p->to),
+		       buf, len);
+}
+
+long
+bench_dpdk_pipe_recv(struct bench_dpdk_pipe *p, void *buf, size_t cap)
+{
+	return dd_recv(p->pc, buf, cap);
+}
+
+void
+bench_dpdk_pipe_close(struct bench_dpdk_pipe *p)
+{
+	if (p == NULL)
+		return;
+	dd_conn_free(p->pc);
+	free(p);
+}
+
 /* Busy polling: receive, run every handle that has input or a due
  * timer, until the deadline (or a completion, with BENCH_POLL_WAKE). */
 static void
