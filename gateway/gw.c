@@ -217,6 +217,18 @@ struct gw_conn {
 	uint64_t anext;
 };
 
+/* Datagrams of one loop iteration, sent together (sendmmsg). */
+#define TXB_MAX	  64
+#define TXB_DGRAM 1536 /* mtu_payload + header fit */
+
+struct gw_txb {
+	int fd;
+	int n;
+	uint8_t *buf; /* TXB_MAX x TXB_DGRAM */
+	struct mmsghdr mm[TXB_MAX];
+	struct iovec iov[TXB_MAX];
+};
+
 struct gw {
 	const struct gw_config *cfg;
 	int ep;
@@ -239,6 +251,7 @@ struct gw {
 	uint64_t accept_paused_until; /* 0: accepting */
 	void *scratch;
 	uint8_t *udpbuf[UDP_BURST];
+	struct gw_txb txb4, txb6;
 };
 
 static struct gw G;
@@ -685,12 +698,67 @@ udp_send(int srv, const void *d, size_t len)
 	return 0;
 }
 
+/* Sends the batched datagrams of one socket (one sendmmsg call per
+ * TXB_MAX): the kernel's per-call cost, and on a tap its reader's
+ * wakeups, are shared by a whole loop iteration's datagrams. */
+static void
+txb_flush(struct gw_txb *b)
+{
+	int done = 0;
+
+	while (done < b->n) {
+		int k = sendmmsg(b->fd, b->mm + done, (unsigned)(b->n - done),
+				 MSG_DONTWAIT);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			/* EAGAIN (socket buffer full) or an error: the rest
+			 * is lost; the channels retransmit */
+			G.st.udp_tx_fail += (uint64_t)(b->n - done);
+			break;
+		}
+		G.st.udp_tx += (uint64_t)k;
+		done += k;
+	}
+	b->n = 0;
+}
+
+static void
+udp_flush(void)
+{
+	if (G.txb4.n)
+		txb_flush(&G.txb4);
+	if (G.txb6.n)
+		txb_flush(&G.txb6);
+}
+
 static int
 chan_emit(void *ctx, const void *dgram, size_t len)
 {
 	struct gw_conn *c = ctx;
-	int rc = udp_send(c->srv, dgram, len);
+	const struct gw_server *sv = &G.cfg->servers[c->srv];
+	struct gw_txb *b = sv->sa.ss_family == AF_INET6 ? &G.txb6 : &G.txb4;
+	int rc = 0;
 
+	if (len > TXB_DGRAM || b->buf == NULL) {
+		if (b->n)
+			txb_flush(b); /* keep the channel's order */
+		rc = udp_send(c->srv, dgram, len);
+	} else {
+		struct mmsghdr *m = &b->mm[b->n];
+
+		memcpy(b->buf + (size_t)b->n * TXB_DGRAM, dgram, len);
+		b->iov[b->n].iov_base = b->buf + (size_t)b->n * TXB_DGRAM;
+		b->iov[b->n].iov_len = len;
+		memset(m, 0, sizeof(*m));
+		m->msg_hdr.msg_name = (void *)&sv->sa;
+		m->msg_hdr.msg_namelen = sv->salen;
+		m->msg_hdr.msg_iov = &b->iov[b->n];
+		m->msg_hdr.msg_iovlen = 1;
+		if (++b->n == TXB_MAX)
+			txb_flush(b);
+	}
 	if (rc == 0)
 		c->last_tx = G.now;
 	return rc;
@@ -2254,6 +2322,10 @@ setup(const struct gw_config *cfg)
 		return rc;
 	if (v6 && (rc = udp_open(&G.udp6, AF_INET6)) < 0)
 		return rc;
+	G.txb4.fd = G.udp4.fd;
+	G.txb6.fd = G.udp6.fd;
+	G.txb4.buf = v4 ? malloc(TXB_MAX * TXB_DGRAM) : NULL;
+	G.txb6.buf = v6 ? malloc(TXB_MAX * TXB_DGRAM) : NULL;
 	if (cfg->bind[0]) {
 		rc = listen_on(cfg->bind, cfg->port, AF_UNSPEC, false);
 	} else {
@@ -2390,6 +2462,7 @@ gw_run(const struct gw_config *cfg)
 			}
 		}
 		run_timers();
+		udp_flush();
 		reap();
 		if (G.accept_paused_until && G.now >= G.accept_paused_until) {
 			G.accept_paused_until = 0;
