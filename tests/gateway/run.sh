@@ -24,6 +24,9 @@
 # checked, and the skip says why).  Everything started is torn down on
 # every exit path; on failure the diff and the logs' tails are printed.
 set -uo pipefail
+# The whole script is one compound command, read before it runs: editing
+# the file during a run cannot change the running copy.
+{
 
 build=$1 testnet=$2 server=$3 mode=$4 budget=$5 prog=$6
 here=$(cd "$(dirname "$0")" && pwd)
@@ -102,6 +105,17 @@ cleanup() {
 	[ -n "$watcher" ] && stop_pid "$watcher"
 	[ -s "$tmp/gw.pid" ] && stop_pid "$(cat "$tmp/gw.pid")"
 	[ -s "$tmp/zk.pid" ] && stop_pid "$(cat "$tmp/zk.pid")"
+	# whatever still runs in the namespace was started by this run (the
+	# namespace is this run's own): a JVM that ignored SIGTERM, a client
+	local p
+	if [ -n "$ns" ]; then
+		for p in $(ip netns pids "$ns" 2>/dev/null); do
+			[ -n "$(cat "/run/dpzk-testnet/$name/pid.1" 2>/dev/null)" ] &&
+				[ "$p" = "$(cat "/run/dpzk-testnet/$name/pid.1")" ] &&
+				continue # dpzk-server: testnet.sh stops it
+			kill -KILL "$p" 2>/dev/null
+		done
+	fi
 	if [ $netup -eq 1 ]; then
 		timeout 30 "$testnet" down --name "$name" >/dev/null 2>&1
 	elif [ -n "$ns" ]; then
@@ -318,3 +332,4 @@ if [ $dprc -ne 0 ]; then
 fi
 echo "ok: $pname, $(wc -l <"$tmp/zk.out") transcript lines identical$([ -s "$tmp/diff" ] && echo ' (known differences only)')"
 exit 0
+}
