@@ -1210,6 +1210,9 @@ s_reconnect(void)
 	create(&zo_a, "/gwt/rc/d", "d", 1, NULL, ZOO_PERSISTENT, 0);
 	create(&zo_a, "/gwt/rc/gone", "g", 1, NULL, ZOO_PERSISTENT, 0);
 	create(&zo_a, "/gwt/rc/eph", "e", 1, NULL, ZOO_EPHEMERAL, 0);
+	/* A's digest auth must be replayed on the new connection */
+	create(&zo_a, "/gwt/rc-sec", "s", 1, &ZOO_CREATOR_ALL_ACL,
+	       ZOO_PERSISTENT, 0);
 	get(&zo_a, "/gwt/rc/d", "A.rc-data");
 	kids(&zo_a, "/gwt/rc", "A.rc-kids", false);
 	exists(&zo_a, "/gwt/rc/new", "A.rc-new");
@@ -1252,8 +1255,8 @@ s_reconnect(void)
 	sp(&zo_a);
 	drain("A after changes by B");
 	exists(&zo_b, "/gwt/rc/eph", NULL);
-	get(&zo_a, "/gwt/acl2/d", NULL);
-	get(&zo_b, "/gwt/acl2/d", NULL);
+	get(&zo_a, "/gwt/rc-sec", NULL);
+	getacl(&zo_a, "/gwt/rc-sec", NULL);
 }
 
 static void
