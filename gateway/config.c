@@ -53,8 +53,12 @@ gw_config_default(struct gw_config *cfg)
 static int
 bad(const char *flag, const char *val, const char *why)
 {
-	fprintf(stderr, "dpzk-gateway: %s %s: %s (see --help)\n", flag,
-		val ? val : "", why);
+	if (val)
+		fprintf(stderr, "dpzk-gateway: %s %s: %s (see --help)\n", flag,
+			val, why);
+	else
+		fprintf(stderr, "dpzk-gateway: %s: %s (see --help)\n", flag,
+			why);
 	return -EINVAL;
 }
 

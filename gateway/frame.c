@@ -178,7 +178,11 @@ gw_hello_response(const struct gw_hello *h, const struct proto_connect_resp *r,
 		o.passwd.p = zero_pw;
 		o.passwd.len = PROTO_PASSWD_LEN;
 	}
-	o.read_only = h->read_only < 0 ? -1 : (r->read_only > 0 ? 1 : 0);
+	/* ZooKeeper's readOnly answer says whether the *server* is in
+	 * read-only mode (a client that can use one sends 1); dpzk has no
+	 * such mode, so it is always false, present only when sent */
+	o.read_only = h->read_only < 0 ? -1 : 0;
+	(void)r->read_only;
 	o.last_xid = 0;
 	proto_wbuf_init(&w, buf + 4, cap - 4);
 	if (proto_connect_resp_encode(&w, &o) != 0)

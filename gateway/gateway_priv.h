@@ -86,10 +86,10 @@ int gw_hello_decode(const void *p, size_t len, struct gw_hello *h);
 void gw_hello_upstream(const struct gw_hello *h, struct proto_connect_req *c);
 /* Encodes the ConnectResponse frame (with its 4-byte length prefix) the
  * ZooKeeper client gets for the upstream CONNECTED r: protocolVersion 0,
- * r's timeOut, sessionId and passwd, readOnly only when the client sent
- * it, never the dpzk extension.  A refusal (timeOut <= 0 or a passwd that
- * is not 16 bytes) becomes timeOut 0, sessionId 0, zero passwd.  Returns
- * the frame length or -ENOSPC. */
+ * r's timeOut, sessionId and passwd, readOnly (false: dpzk has no
+ * read-only mode) only when the client sent it, never the dpzk extension.  A
+ * refusal (timeOut <= 0 or a passwd that is not 16 bytes) becomes timeOut 0,
+ * sessionId 0, zero passwd.  Returns the frame length or -ENOSPC. */
 int gw_hello_response(const struct gw_hello *h,
 		      const struct proto_connect_resp *r, uint8_t *buf,
 		      size_t cap);

@@ -234,6 +234,30 @@ response_is_41_bytes_when_read_only_was_sent(void **state)
 }
 
 static void
+response_read_only_is_false_even_if_echoed(void **state)
+{
+	/* a Java client with canBeReadOnly sends readOnly 1; ZooKeeper's
+	 * answer means "this server is read-only": false for dpzk */
+	static const uint8_t pw[16] = {3};
+	uint8_t req[45];
+	struct gw_hello h;
+	struct proto_connect_resp r = {
+		.timeout = 20000,
+		.session_id = 5,
+		.passwd = {pw, 16},
+		.read_only = 1,
+	};
+	uint8_t b[64];
+
+	(void)state;
+	memcpy(req, c_client_hello, 45);
+	req[44] = 1;
+	assert_int_equal(gw_hello_decode(req, 45, &h), 0);
+	assert_int_equal(gw_hello_response(&h, &r, b, sizeof(b)), 41);
+	assert_int_equal(b[40], 0);
+}
+
+static void
 response_is_40_bytes_without_read_only(void **state)
 {
 	static const uint8_t pw[16] = {9};
@@ -517,6 +541,7 @@ main(void)
 			upstream_connect_of_null_passwd_is_sixteen_zeros),
 		cmocka_unit_test(response_is_41_bytes_when_read_only_was_sent),
 		cmocka_unit_test(response_is_40_bytes_without_read_only),
+		cmocka_unit_test(response_read_only_is_false_even_if_echoed),
 		cmocka_unit_test(
 			refused_session_gets_zero_timeout_id_and_passwd),
 		cmocka_unit_test(first_xid_is_one_for_a_fresh_session),
