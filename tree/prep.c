@@ -292,8 +292,13 @@ prep_create(struct pctx *x, const struct proto_request *q,
 			return 0;
 		}
 	}
-	/* PathUtils.validatePath(path, isSequential) */
-	if (len == 0 || len > PROTO_JUTE_MAXBUFFER) {
+	/* ZooKeeper's order (PrepRequestProcessor.pRequest2TxnCreate): a
+	 * path with no '/' or a NUL is BADARGUMENTS at once; then the ACL
+	 * fix-up (INVALIDACL), the parent's lookup (NONODE) and CREATE check
+	 * (NOAUTH); only then PathUtils.validatePath of the final path
+	 * (BADARGUMENTS).  So "/a//b" under a missing "/a/" is NONODE. */
+	if (len == 0 || len > PROTO_JUTE_MAXBUFFER ||
+	    memchr(path, '/', len) == NULL || memchr(path, 0, len) != NULL) {
 		*zerr = PROTO_ZBADARGUMENTS;
 		return 0;
 	}
@@ -303,23 +308,16 @@ prep_create(struct pctx *x, const struct proto_request *q,
 	if (fpath == NULL)
 		return -ENOBUFS;
 	memcpy(fpath, path, len);
-	if (seq) {
-		fpath[len] = '1';
-		if (!path_valid(fpath, len + 1)) {
-			*zerr = PROTO_ZBADARGUMENTS;
-			return 0;
-		}
-	} else if (!path_valid(path, len)) {
-		*zerr = PROTO_ZBADARGUMENTS;
-		return 0;
-	} else if (len == 1) {
-		*zerr = PROTO_ZNODEEXISTS;
-		return 0;
-	}
 	struct proto_acl_vec acl;
 	int rc = acl_fixup(x->c, &q->acl, &acl, x->s, zerr);
 	if (rc != 0 || *zerr != 0)
 		return rc;
+	if (len == 1 && path[0] == '/') {
+		/* the root's parent is the root itself in ZooKeeper's
+		 * tree: it exists, so the answer is NODEEXISTS */
+		*zerr = PROTO_ZNODEEXISTS;
+		return 0;
+	}
 	size_t plen = parent_len(path, len);
 	struct rec par;
 	rec_get(t, path, plen, &par);
@@ -329,6 +327,17 @@ prep_create(struct pctx *x, const struct proto_request *q,
 	}
 	if ((*zerr = acl_check(t, par.acl, PROTO_PERM_CREATE, x->c)) != 0)
 		return 0;
+	/* PathUtils.validatePath(path, isSequential) */
+	if (seq) {
+		fpath[len] = '1';
+		if (!path_valid(fpath, len + 1)) {
+			*zerr = PROTO_ZBADARGUMENTS;
+			return 0;
+		}
+	} else if (!path_valid(path, len)) {
+		*zerr = PROTO_ZBADARGUMENTS;
+		return 0;
+	}
 	/* "%010d" of the parent's stored cversion: 10 digits, or 11 chars
 	 * once it has wrapped negative */
 	size_t flen = len;
