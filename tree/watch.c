@@ -6,6 +6,9 @@
  * reverse index session -> its watches so a closed connection drops them all
  * at once.
  *
+ * A (session, path) may hold a standard and a persistent watch at once
+ * (ZooKeeper 3.9); a trigger still sends the session one event.
+ *
  * Why it is built this way: a watch record is linked in two intrusive lists
  * (the path's and the session's), so arming, firing and dropping are O(1)
  * per record, and one watcher gets at most one event per trigger: a trigger
@@ -129,25 +132,19 @@ watch_add(struct tree *t, int64_t sid, int tbl, int mode, const char *path,
 			return -ENOMEM;
 		}
 	}
-	/* one record per (session, path, table): look for it in the shorter
-	 * of the path's list and the session's list, so a herd of sessions
-	 * on one path and a session watching many paths both stay cheap */
+	/* one record per (session, path, table, mode): a standard watch and
+	 * a persistent one on the same path coexist, as in ZooKeeper 3.9
+	 * (ZOOKEEPER-4466): removing or firing one leaves the other.  Look
+	 * for it in the shorter of the path's list and the session's list,
+	 * so a herd of sessions on one path and a session watching many
+	 * paths both stay cheap */
 	bool by_path = wp->n[tbl] <= ws->n;
 	struct twatch *w0 = by_path ? wp->head[tbl] : ws->head;
 	for (struct twatch *w = w0; w != NULL;
 	     w = by_path ? w->pnext : w->snext) {
-		if (w->ws != ws || w->wp != wp || w->table != tbl)
-			continue;
-		/* one record per (session, path, table): a persistent mode
-		 * wins over a standard one */
-		if (mode != WM_STANDARD && w->mode != mode) {
-			if (w->mode == WM_RECURSIVE)
-				t->n_recursive--;
-			if (mode == WM_RECURSIVE)
-				t->n_recursive++;
-			w->mode = (uint8_t)mode;
-		}
-		return 0;
+		if (w->ws == ws && w->wp == wp && w->table == tbl &&
+		    w->mode == mode)
+			return 0;
 	}
 	struct twatch *w = arena_alloc(&t->arena, sizeof(*w));
 	if (w == NULL) {

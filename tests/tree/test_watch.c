@@ -308,6 +308,40 @@ removewatches_any_and_persistent_kinds(void **st_)
 	env_free(e);
 }
 
+/* ZooKeeper 3.9 (ZOOKEEPER-4466): a standard watch and a persistent one on
+ * the same path and session are kept apart; a trigger sends one event,
+ * removes the standard one and leaves the persistent one. */
+static void
+standard_and_persistent_watch_on_one_path_coexist(void **st_)
+{
+	(void)st_;
+	struct env *e = env_new();
+	assert_int_equal(mk(e, 0, "/pw", "", 0), 0);
+	assert_int_equal(addwatch(e, S1, "/pw", PROTO_ADDWATCH_PERSISTENT), 0);
+	assert_int_equal(rd(e, S1, PROTO_OP_GETDATA, "/pw", true), 0);
+	assert_int_equal(
+		wop(e, S1, PROTO_OP_CHECKWATCHES, "/pw", PROTO_WTYPE_DATA), 0);
+	assert_int_equal(
+		wop(e, S1, PROTO_OP_REMOVEWATCHES, "/pw", PROTO_WTYPE_DATA), 0);
+	assert_int_equal(
+		wop(e, S1, PROTO_OP_CHECKWATCHES, "/pw", PROTO_WTYPE_DATA),
+		PROTO_ZNOWATCHER);
+	assert_int_equal(wop(e, S1, PROTO_OP_CHECKWATCHES, "/pw",
+			     PROTO_WTYPE_PERSISTENT),
+			 0);
+	/* armed again: one event per trigger, the persistent one stays */
+	assert_int_equal(rd(e, S1, PROTO_OP_GETDATA, "/pw", true), 0);
+	e->nev = 0;
+	assert_int_equal(setd(e, 0, "/pw", "x", -1), 0);
+	assert_int_equal(count_ev(e, S1), 1);
+	assert_int_equal(
+		wop(e, S1, PROTO_OP_CHECKWATCHES, "/pw", PROTO_WTYPE_DATA),
+		PROTO_ZNOWATCHER);
+	assert_int_equal(setd(e, 0, "/pw", "y", -1), 0);
+	assert_int_equal(count_ev(e, S1), 2);
+	env_free(e);
+}
+
 static void
 drop_session_removes_its_watches(void **st_)
 {
@@ -559,6 +593,8 @@ main(void)
 		cmocka_unit_test(
 			checkwatches_and_removewatches_report_nowatcher),
 		cmocka_unit_test(removewatches_any_and_persistent_kinds),
+		cmocka_unit_test(
+			standard_and_persistent_watch_on_one_path_coexist),
 		cmocka_unit_test(drop_session_removes_its_watches),
 		cmocka_unit_test(close_session_fires_deleted_for_ephemerals),
 		cmocka_unit_test(setwatches_data_missing_fires_deleted),
