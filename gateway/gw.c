@@ -72,7 +72,7 @@
 #define UDP_BUDGET	 1024 /* datagrams per wakeup per socket */
 #define HASH_BITS	 16
 #define BIG_RX_BUDGET	 (256ull << 20) /* big reassembly buffers */
-#define SCRATCH_BYTES	 (1u << 20)
+#define SCRATCH_BYTES	 (4u << 20)
 #define EP_EVENTS	 256
 
 static const uint8_t zero_key[16];
