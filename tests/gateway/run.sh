@@ -193,7 +193,9 @@ zk_start() {
 	zkpid=$!
 	echo "$zkpid" >"$tmp/zk.pid"
 	for ((i = 0; i < 200; i++)); do
-		[ "$(probe 2182)" = imok ] && return 0
+		# srvr answers "Mode:" once the server serves sessions (ruok
+		# answers earlier)
+		probe 2182 srvr | grep -q '^Mode: ' && return 0
 		kill -0 "$zkpid" 2>/dev/null || break
 		sleep 0.3
 	done

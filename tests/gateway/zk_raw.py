@@ -346,6 +346,9 @@ def fourletter():
 
 
 def main():
+    w = sess()  # retried: the server may be a moment from serving
+    w.call(zw.CLOSE)
+    w.close()
     handshake()
     c = sess()
     c.call(zw.CREATE, zw.b_create("/r", b"r"))

@@ -9,6 +9,7 @@ socket operation has a timeout, so no test can hang on it.
 """
 import socket
 import struct
+import time
 
 # opcodes (ZooDefs.OpCode)
 CREATE, DELETE, EXISTS, GETDATA, SETDATA = 1, 2, 3, 4, 5
@@ -188,10 +189,21 @@ class Conn:
             pass
 
 
-def session(host, port, timeout_ms=10000):
-    c = Conn(host, port)
-    c.connect(timeout_ms=timeout_ms)
-    return c
+def session(host, port, timeout_ms=10000, tries=20):
+    """A new session; retried (bounded) as every client does, since a
+    server may accept connections a moment before it serves sessions."""
+    for i in range(tries):
+        c = None
+        try:
+            c = Conn(host, port)
+            c.connect(timeout_ms=timeout_ms)
+            return c
+        except (Closed, OSError):
+            if c:
+                c.close()
+            if i == tries - 1:
+                raise
+            time.sleep(0.25)
 
 
 def b_create(path, data=b"", flags=0):
