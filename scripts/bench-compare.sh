@@ -561,6 +561,10 @@ for wl in wls:
         if r is None or r.get("error"):
             print(fmt % (wl, shown.get(l, l), "-", "-", *(["-"] * 6), "-") + "   (run failed: see %s-%s.err)" % (l, wl))
             continue
+        if r["results"]["histograms"][0]["count"] == 0:
+            print(fmt % (wl, shown.get(l, l), "-", "0", *(["-"] * 6), r["results"]["errors"]) +
+                  "   (nothing completed in the measured window: a stall; see %s-%s.persec.csv)" % (l, wl))
+            continue
         rs[l] = r
         rows(wl, l, r)
     for l in ("dpzk", "dpzk-3", "dpzk-dpdk", "dpzk-memif", "zk-gw"):
