@@ -1343,6 +1343,13 @@ s_expiry(const char *self)
 	kill(pid, SIGSTOP);
 	if (!wait_for(has_hold_event, NULL, 40))
 		fail("the holder's ephemeral outlived its session by 40 s");
+	kill(pid, SIGCONT);
+	if (fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = 0;
+		out("holder %s", line);
+	} else {
+		out("holder said nothing after it was resumed");
+	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	fclose(f);
@@ -1365,8 +1372,22 @@ hold(const char *path)
 	printf("ready %016llx timeout=%d\n", (unsigned long long)c.sid,
 	       zoo_recv_timeout(c.zh));
 	fflush(stdout);
-	for (;;)
-		pause();
+	/* stopped here; once resumed, the client must learn its session
+	 * expired (a reconnect answered with timeOut 0) */
+	for (int i = 0; i < 1200; i++) {
+		int st = zoo_state(c.zh);
+
+		if (st == ZOO_EXPIRED_SESSION_STATE ||
+		    st == ZOO_AUTH_FAILED_STATE) {
+			printf("resumed: %s\n", stn(st));
+			fflush(stdout);
+			return 0;
+		}
+		usleep(50000);
+	}
+	printf("resumed: still %s after 60 s\n", stn(zoo_state(c.zh)));
+	fflush(stdout);
+	return 0;
 }
 
 /* Poll (bounded) until path is gone; prints the outcome only. */
