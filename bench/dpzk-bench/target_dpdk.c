@@ -77,6 +77,11 @@ struct dd_conn {
 	uint16_t lport;
 };
 
+/* The report's transport line; says which PMD once the port is up. */
+static char dd_transport[200] = "UDP over DPDK (dpzk-bench a DPDK process, "
+				"busy-polling, one port for all clients), "
+				"libdpzk";
+
 static struct {
 	pthread_mutex_t init_lock;
 	int state; /* 0: not started, 1: up, < 0: failed (-errno) */
@@ -499,6 +504,10 @@ port_start(void)
 		return rc < 0 ? rc : -EIO;
 	}
 	rte_eth_promiscuous_enable(port);
+	snprintf(dd_transport, sizeof(dd_transport),
+		 "UDP over DPDK %s (dpzk-bench a DPDK process, %s, "
+		 "busy-polling, one port for all clients), libdpzk",
+		 info.driver_name, dd.ipstr);
 	return 0;
 }
 
@@ -809,8 +818,7 @@ dd_server_version(const char *hosts, char *buf, size_t len)
 
 const struct bench_target_ops bench_target_dpzk_dpdk = {
 	.name = "dpzk-dpdk",
-	.transport = "UDP over DPDK (bench is a DPDK process on net_tap, "
-		     "busy-polling, one port for all clients), libdpzk",
+	.transport = dd_transport,
 	.threaded_callbacks = false,
 	.available = dd_available,
 	.connect = dd_connect,
