@@ -15,6 +15,7 @@ zxids print only as relations, times never, session ids as self/other.
 
 Usage: zk_raw.py HOST:PORT
 """
+import re
 import socket
 import struct
 import sys
@@ -327,22 +328,67 @@ def big(c):
     out("exists /r/big2:", zw.ename(err))
 
 
+def word(w):
+    s = socket.create_connection((HOST, PORT), timeout=10)
+    s.sendall(w)
+    got = b""
+    try:
+        while len(got) < 1 << 20:
+            b = s.recv(4096)
+            if not b:
+                break
+            got += b
+    except OSError:
+        pass
+    s.close()
+    return got.decode(errors="replace")
+
+
+MNTR_KEYS = ("version", "server_state", "avg_latency", "max_latency",
+             "min_latency", "packets_received", "packets_sent",
+             "num_alive_connections", "outstanding_requests", "uptime",
+             "znode_count", "watch_count", "ephemerals_count",
+             "approximate_data_size", "global_sessions",
+             "open_file_descriptor_count", "max_file_descriptor_count")
+
+
 def fourletter():
-    out("== four-letter words")
+    """Values differ between servers; the formats must not."""
+    out("== four-letter words (formats, not values)")
     for w in (b"ruok", b"isro"):
-        s = socket.create_connection((HOST, PORT), timeout=10)
-        s.sendall(w)
-        got = b""
-        try:
-            while True:
-                b = s.recv(4096)
-                if not b:
-                    break
-                got += b
-        except OSError:
-            pass
-        s.close()
-        out(w.decode(), "->", got)
+        out(w.decode(), "->", repr(word(w)))
+    for w in ("srvr", "stat"):
+        t = word(w.encode())
+        keys = [ln.split(":")[0] for ln in t.splitlines()
+                if ln and not ln.startswith(" ") and ":" in ln]
+        out(w, "keys", keys)
+        mode = [ln for ln in t.splitlines() if ln.startswith("Mode:")]
+        out(w, "mode", mode)
+    t = word(b"mntr")
+    kv = dict(ln.split("\t", 1) for ln in t.splitlines() if "\t" in ln)
+    out("mntr lines not key<TAB>value:",
+        sum(1 for ln in t.splitlines() if "\t" not in ln))
+    out("mntr missing keys:", [k for k in MNTR_KEYS
+                               if "zk_" + k not in kv])
+    out("mntr server_state:", kv.get("zk_server_state"))
+    out("wchs shape:", re.sub(r"\d+", "N", word(b"wchs")).splitlines())
+    t = word(b"envi")
+    out("envi first line:", t.splitlines()[:1], "has zookeeper.version=",
+        "\nzookeeper.version=" in t, "has host.name=", "\nhost.name=" in t)
+    t = word(b"conf")
+    kv = dict(ln.split("=", 1) for ln in t.splitlines() if "=" in ln)
+    for k in ("clientPort", "dataDir", "tickTime", "maxClientCnxns",
+              "minSessionTimeout", "maxSessionTimeout"):
+        out("conf %s: %s" % (k, "present" if k in kv else "MISSING"),
+            kv.get(k) if k in ("tickTime", "minSessionTimeout",
+                               "maxSessionTimeout") else "")
+    t = word(b"dump")
+    out("dump headers:", [re.sub(r"\d+", "N", ln) for ln in t.splitlines()
+                          if ln.endswith(":") and ln[:1].isalpha()])
+    t = word(b"cons")
+    out("cons lines look like ' /ip:port[n](...)':",
+        all(re.match(r"^ /\S+:\d+\[\d+\]\(.*\)$", ln)
+            for ln in t.splitlines() if ln.strip()))
 
 
 def main():
