@@ -386,9 +386,9 @@ def fourletter():
     out("dump headers:", [re.sub(r"\d+", "N", ln) for ln in t.splitlines()
                           if ln.endswith(":") and ln[:1].isalpha()])
     t = word(b"cons")
-    out("cons lines look like ' /ip:port[n](...)':",
-        all(re.match(r"^ /\S+:\d+\[\d+\]\(.*\)$", ln)
-            for ln in t.splitlines() if ln.strip()))
+    out("cons lines (numbers as N, sorted):", sorted(
+        re.sub(r"\d+", "N", re.sub(r"0x[0-9a-f]+", "0xH", ln))
+        for ln in t.splitlines() if ln.strip()))
 
 
 def main():
