@@ -2034,6 +2034,7 @@ udp_dgram(const uint8_t *d, size_t len)
 		if (c->st == C_LIVE) {
 			conn_pump(c);
 			if (c->st != C_DEAD) {
+				update_pause(c);
 				out_want(c);
 				conn_sched(c);
 			}
@@ -2047,13 +2048,12 @@ udp_dgram(const uint8_t *d, size_t len)
 	}
 	if (h.kind == PROTO_K_CLOSE && h.seq == 0 &&
 	    proto_dgram_verify(d, len, zero_key) == 0) {
-		/* the server has no state for this connection (restarted,
-		 * or the session moved): the client reconnects and learns */
+		/* the server has no state for this connection: it
+		 * restarted, or the session moved to another connection
+		 * (its client went to another gateway), and taking it back
+		 * would steal it; so the client decides — close, and it
+		 * reconnects (and learns) if it is still there */
 		VLOG("%s: stateless CLOSE\n", c->peer);
-		/* the server restarted, or the session moved to another
-		 * connection (its client went to another gateway): taking
-		 * it back would steal it, so the client decides — close,
-		 * and it reconnects if it is still there */
 		G.st.closed_upstream_close++;
 		conn_closing(c);
 		return;
