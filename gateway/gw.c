@@ -2327,7 +2327,9 @@ setup(const struct gw_config *cfg)
 	G.txb4.buf = v4 ? malloc(TXB_MAX * TXB_DGRAM) : NULL;
 	G.txb6.buf = v6 ? malloc(TXB_MAX * TXB_DGRAM) : NULL;
 	if (cfg->bind[0]) {
-		rc = listen_on(cfg->bind, cfg->port, AF_UNSPEC, false);
+		/* "::" is dual-stack, as the default */
+		rc = listen_on(cfg->bind, cfg->port, AF_UNSPEC,
+			       strcmp(cfg->bind, "::") == 0);
 	} else {
 		rc = listen_on("::", cfg->port, AF_INET6, true);
 		if (rc < 0) /* no IPv6 here: IPv4 only */
