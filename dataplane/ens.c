@@ -132,8 +132,15 @@ static struct {
 	uint32_t max_inflight;
 	uint64_t stuck_since_us, stuck_next_log_us;
 	/* slow-commit diagnostics: proposal times by zxid counter */
-	uint64_t prop_us[256];
+	uint64_t prop_us[256]; /* leader: proposed; learner: received */
 	uint64_t durable_us[256];
+	uint64_t ack_us[256]; /* leader: first follower ACK covering it */
+	uint64_t ack_hi;
+	/* where a commit's time goes, summed over a 2 s window (logged) */
+	uint64_t path_n, path_durable, path_ack, path_commit;
+	uint64_t fpath_n, fpath_ack; /* learner: PROPOSAL in → ACK out */
+	uint64_t path_next_us;
+	unsigned sent; /* peer messages sent by the last process() */
 } E;
 
 static double
@@ -984,9 +991,20 @@ chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 		return;
 	}
 	if (m.type == ZAB_M_ACK) {
+		uint64_t now = dp_now_us(), z = m.zxid > E.ack_hi + 255
+							? m.zxid - 255
+							: E.ack_hi + 1;
+
 		p->acked = m.zxid;
 		p->ack_epoch = m.epoch;
+		for (; z <= m.zxid && E.ack_hi < m.zxid; z++)
+			if (E.prop_us[z & 255] && !E.ack_us[z & 255])
+				E.ack_us[z & 255] = now;
+		if (m.zxid > E.ack_hi)
+			E.ack_hi = m.zxid;
 	}
+	if (m.type == ZAB_M_PROPOSAL && E.role != ZAB_LEADING)
+		E.prop_us[m.zxid & 255] = dp_now_us();
 	if (m.type == ZAB_M_SNAP) {
 		if (p->snap == NULL || p->snap_zxid != m.zxid ||
 		    p->snap_len != p->snap_cap) {
@@ -1212,6 +1230,11 @@ send_msg(const struct zab_msg *m)
 		mm.payload.p = NULL;
 		mm.payload.len = 0;
 	}
+	if (m->type == ZAB_M_ACK && E.prop_us[m->zxid & 255]) {
+		E.fpath_n++;
+		E.fpath_ack += dp_now_us() - E.prop_us[m->zxid & 255];
+		E.prop_us[m->zxid & 255] = 0;
+	}
 	proto_wbuf_init(&w, E.enc, E.enc_cap);
 	if (zab_msg_encode(&w, &mm) != 0) {
 		ENS_LOG(ERR, "cannot encode %s (%zu bytes)\n",
@@ -1296,8 +1319,20 @@ process(void)
 					z, (dp_now_us() - t) / 1000,
 					(int64_t)(E.durable_us[z & 255] - t) /
 						1000);
+			if (t && E.role == ZAB_LEADING) {
+				uint64_t now = dp_now_us(),
+					 du = E.durable_us[z & 255],
+					 au = E.ack_us[z & 255];
+
+				E.path_n++;
+				E.path_commit += now - t;
+				E.path_durable += du >= t ? du - t : 0;
+				E.path_ack += au >= t ? au - t : now - t;
+			}
 			E.prop_us[z & 255] = 0;
+			E.ack_us[z & 255] = 0;
 		}
+		E.sent += (unsigned)rd.n_msgs;
 		for (size_t i = 0; i < rd.n_commits; i++)
 			srv_ens_apply(rd.commits[i].zxid,
 				      rd.commits[i].payload.p,
@@ -1362,6 +1397,7 @@ hook_poll(struct dp_lcore *lc, void *arg)
 	{
 		uint64_t t0 = dp_now_us(), dt;
 
+		E.sent = 0;
 		work += process();
 		dt = dp_now_us() - t0;
 		if (dt > 50000)
@@ -1373,6 +1409,12 @@ hook_poll(struct dp_lcore *lc, void *arg)
 		E.dirty = false;
 		work++;
 	}
+	/* Zab messages go out now, not at the next Tx drain: each hop of
+	 * a commit (PROPOSAL, ACK, COMMIT) would otherwise wait up to
+	 * tx_drain_us in the buffer — an ACK sent after a log completion
+	 * has no Rx burst behind it to flush it. */
+	if (E.sent)
+		dp_tx_flush(lc);
 	{
 		uint64_t now = dp_now_us();
 
@@ -1383,6 +1425,30 @@ hook_poll(struct dp_lcore *lc, void *arg)
 		E.last_poll_us = now;
 	}
 	return work;
+}
+
+/* Where the time of a replicated write goes (averages over the last
+ * window): on the leader propose → own log durable, → first follower ACK
+ * (the quorum of 3), → commit; on a follower PROPOSAL received → ACK sent
+ * (its log write plus its loop).  The difference between the leader's
+ * ACK and a follower's figure is the network and the two loops' wakeups. */
+static void
+path_log(void)
+{
+	if (E.path_n)
+		ENS_LOG(NOTICE,
+			"commit path (%" PRIu64 " commits, avg us): "
+			"propose->durable %" PRIu64 ", ->first ack %" PRIu64
+			", ->commit %" PRIu64 "\n",
+			E.path_n, E.path_durable / E.path_n,
+			E.path_ack / E.path_n, E.path_commit / E.path_n);
+	if (E.fpath_n)
+		ENS_LOG(NOTICE,
+			"follower path (%" PRIu64 " proposals, avg us): "
+			"proposal->ack %" PRIu64 "\n",
+			E.fpath_n, E.fpath_ack / E.fpath_n);
+	E.path_n = E.path_durable = E.path_ack = E.path_commit = 0;
+	E.fpath_n = E.fpath_ack = 0;
 }
 
 static void
@@ -1414,6 +1480,10 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 	if (now_us >= E.publish_next_us) {
 		E.publish_next_us = now_us + 100000;
 		publish();
+	}
+	if (now_us >= E.path_next_us) {
+		E.path_next_us = now_us + 2000000;
+		path_log();
 	}
 	/* watchdog: a log write that does not become durable */
 	if (nlog_last_zxid(E.l) > nlog_durable_zxid(E.l)) {

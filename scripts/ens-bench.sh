@@ -5,7 +5,7 @@
 #
 #   scripts/ens-bench.sh [--build DIR] [--kills N] [--timing PROFILE]
 #                        [--ops N] [--no-latency] [--no-failover]
-#                        [--leader-kills M] [--out DIR]
+#                        [--leader-kills M] [--idle POLICY] [--out DIR]
 #
 # Failover: 3 servers (--timing, default low-latency) and, before each
 # kill, a fresh ens_writer client (tests/ens/ens_writer.c) writing without
@@ -35,7 +35,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build kills=20 timing=low-latency ops=20000 lat=1 fo=1
-lkills=3 out=""
+lkills=3 out="" idle=adaptive
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=$(cd "$2" && pwd); shift ;;
@@ -45,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--no-latency) lat=0 ;;
 	--no-failover) fo=0 ;;
 	--leader-kills) lkills=$2; shift ;;
+	--idle) idle=$2; shift ;;
 	--out) out=$2; shift ;;
 	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
 	*) echo "ens-bench: unknown argument '$1'" >&2; exit 2 ;;
@@ -107,7 +108,7 @@ up() { # up N TIMING-ARGS...
 	done
 	[ "$n" -gt 1 ] && srv+=(--ensemble_secret="$secret")
 	timeout 120 "$T" up "$n" --bin "$SERVER" --name "$name" --huge off \
-		--mem 64 --idle adaptive --timeout 40 -- \
+		--mem 64 --idle "$idle" --timeout 40 -- \
 		--data_dir="$data/$n-{i}" --session_timeout_min_ms=4000 \
 		--log_segment_mb=8 "${srv[@]}" "$@" >/dev/null ||
 		{ echo "ens-bench: the test network did not come up" >&2; exit 1; }
@@ -127,33 +128,24 @@ maxof() { sort -n | tail -1; }
 # p99.9 in us (space separated) and keeps the report
 bench() {
 	local label=$1 i=$2 wl=$3
-	X "$BENCH" -t dpzk -c "$(ip_of "$i"):2181" -w "$wl" -C 1 -D 1 \
-		-n "$ops" -d 60 --warmup 1 -z 100 -q --json \
+	timeout 180 "$T" exec --name "$name" "$BENCH" -t dpzk \
+		-c "$(ip_of "$i"):2181" -w "$wl" -C 1 -D 1 -n "$ops" -d 60 \
+		--warmup 1 -z 100 -q --json \
 		>"$out/lat-$label-$wl.json" 2>"$out/lat-$label-$wl.err"
-	python3 - "$out/lat-$label-$wl.json" <<'EOF'
+	python3 - "$out/lat-$label-$wl.json" "$wl" <<'EOF'
 import json, sys
+want = {"set": "setData", "create-delete": "create"}.get(sys.argv[2])
 try:
     r = json.load(open(sys.argv[1]))
+    hs = r["results"]["histograms"]
+    h = next((h for h in hs if h["name"] == want), hs[0])
+    print("%.0f %.0f %.0f" % (h["p50_us"], h["p99_us"], h["p99.9_us"]))
 except Exception:
-    print("- - -"); sys.exit(0)
-def find(o):
-    if isinstance(o, dict):
-        if "p50_us" in o:
-            return o
-        for v in o.values():
-            x = find(v)
-            if x: return x
-    if isinstance(o, list):
-        for v in o:
-            x = find(v)
-            if x: return x
-    return None
-p = find(r) or {}
-print(p.get("p50_us", "-"), p.get("p99_us", "-"), p.get("p999_us", "-"))
+    print("- - -")
 EOF
 }
 
-echo "ens-bench: $(date -u +%FT%TZ), $(nproc) cores, dpzk $(git -C "$top" rev-parse --short HEAD 2>/dev/null), timing profile $timing, out $out"
+echo "ens-bench: $(date -u +%FT%TZ), $(nproc) cores, dpzk $(git -C "$top" rev-parse --short HEAD 2>/dev/null), timing profile $timing, idle $idle, out $out"
 
 # ---------------------------------------------------------------- latency
 if [ "$lat" -eq 1 ]; then
