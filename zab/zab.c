@@ -1319,7 +1319,10 @@ zab_propose(struct zab *z, struct proto_view payload, uint64_t *zxid)
 int
 zab_forward_target(const struct zab *z)
 {
-	if (z->role == ZAB_FOLLOWING && z->phase == ZAB_PH_BROADCAST)
+	/* observers forward writes too (ZooKeeper's Observer does): they
+	 * never vote, but their clients write like anyone's */
+	if ((z->role == ZAB_FOLLOWING || z->role == ZAB_OBSERVING) &&
+	    z->phase == ZAB_PH_BROADCAST)
 		return (int)z->leader;
 	return -EAGAIN;
 }

@@ -288,8 +288,8 @@ int zab_link_down(struct zab *z, uint32_t peer);
 int zab_propose(struct zab *z, struct proto_view payload, uint64_t *zxid);
 /* The zxid the next zab_propose() will assign, or 0 when not accepting. */
 uint64_t zab_next_zxid(const struct zab *z);
-/* Who to forward a write to: the leader's id when following in broadcast
- * (the caller sends ZAB_M_REQUEST itself), else -EAGAIN. */
+/* Who to forward a write to: the leader's id when following or observing
+ * in broadcast (the caller sends ZAB_M_REQUEST itself), else -EAGAIN. */
 int zab_forward_target(const struct zab *z);
 
 /* Next batch: true and *rd filled when there is something to do. */

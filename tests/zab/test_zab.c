@@ -718,6 +718,27 @@ observer_learns_commits_but_never_counts(void **state)
 }
 
 static void
+observer_forwards_writes_to_the_leader(void **state)
+{
+	/* 3 voters + 1 observer: the observer's clients write through it */
+	struct en *e = en_new(4, 1, NULL);
+	struct zab_status st;
+
+	(void)state;
+	en_ticks(e, 30);
+	en_settle(e);
+	zab_status(e->z[3], &st);
+	assert_int_equal(st.role, ZAB_OBSERVING);
+	assert_int_equal(st.phase, ZAB_PH_BROADCAST);
+	/* en_leader() is an index; ids are index + 1 */
+	assert_int_equal(zab_forward_target(e->z[3]), en_leader(e) + 1);
+	/* a looking observer has no one to forward to */
+	zab_link_down(e->z[3], (uint32_t)en_leader(e) + 1);
+	assert_int_equal(zab_forward_target(e->z[3]), -EAGAIN);
+	en_free(e);
+}
+
+static void
 config_without_self_is_rejected(void **state)
 {
 	struct zab_config c;
@@ -1047,6 +1068,7 @@ main(void)
 		cmocka_unit_test(follower_without_leader_goes_looking),
 		cmocka_unit_test(uncommitted_txn_of_a_dead_leader_is_truncated),
 		cmocka_unit_test(observer_learns_commits_but_never_counts),
+		cmocka_unit_test(observer_forwards_writes_to_the_leader),
 		cmocka_unit_test(config_without_self_is_rejected),
 		cmocka_unit_test(load_restores_the_log_tail),
 		cmocka_unit_test(learner_acks_an_epoch_once_only),
