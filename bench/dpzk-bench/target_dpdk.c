@@ -12,7 +12,11 @@
  * ARP, IPv4 and UDP (the dataplane's dp library owns its polling loop and
  * cannot be a client's transport), and a demultiplexer: every handle has
  * its own local UDP port, and a received datagram goes to that handle's
- * ring of mbufs.
+ * ring of mbufs.  Any other PMD works through --dpdk-vdev: with
+ * net_memif (client role) to a dpzk-server whose port is a memif in the
+ * server role, nothing but shared memory lies between the two.  A frame
+ * the tap path would have to fragment never comes up: the channel's
+ * datagrams fit a 1500-byte MTU.
  *
  * Threads: the port has one Rx and one Tx queue, guarded by one spinlock.
  * Whoever polls (a worker in the target's poll, or a handle reading its
@@ -23,9 +27,10 @@
  * polling in between — the client side of DESIGN.md's run to completion.
  * The workers are plain pthreads (non-EAL threads), so the mempool has no
  * per-lcore cache.  EAL starts once per process, at the first run, with
- * no hugepages (--no-huge --no-shconf: nothing shared, little left behind) and
- * its own file prefix; the main thread's CPU affinity is restored afterwards so
- * the workers are not pinned onto the server's core.
+ * no hugepages (--no-huge --no-shconf: nothing shared; the empty runtime
+ * directory is removed at exit) and its own file prefix; the main
+ * thread's CPU affinity is restored afterwards so the workers are not
+ * pinned onto the server's core.
  */
 #include "bench_priv.h"
 
