@@ -14,9 +14,9 @@
  * its own local UDP port, and a received datagram goes to that handle's
  * ring of mbufs.  Any other PMD works through --dpdk-vdev: with
  * net_memif (client role) to a dpzk-server whose port is a memif in the
- * server role, nothing but shared memory lies between the two.  A frame
- * the tap path would have to fragment never comes up: the channel's
- * datagrams fit a 1500-byte MTU.
+ * server role, nothing but shared memory lies between the two.  The
+ * channel's datagrams fit a 1500-byte MTU, so there is no IP
+ * fragmentation to do.
  *
  * Threads: the port has one Rx and one Tx queue, guarded by one spinlock.
  * Whoever polls (a worker in the target's poll, or a handle reading its
