@@ -391,6 +391,160 @@ def fourletter():
         for ln in t.splitlines() if ln.strip()))
 
 
+
+def acl(*entries):
+    """An ACL vector from (perms, scheme, id) entries."""
+    return zw.p_int(len(entries)) + b"".join(
+        zw.p_int(p) + zw.p_str(sc) + zw.p_str(i) for p, sc, i in entries)
+
+
+def read_acl(r):
+    return [(r.int(), r.str(), r.str()) for _ in range(r.int())]
+
+
+def acl_edges(c):
+    out("== ACL edge cases")
+    a = sess()
+    a.call(100, zw.p_int(0) + zw.p_str("digest") + zw.p_buf(b"u1:p1"), xid=-4)
+    a.call(100, zw.p_int(0) + zw.p_str("digest") + zw.p_buf(b"u2:p:2"),
+           xid=-4)
+    a.call(zw.CREATE, zw.b_create("/r/acl"))
+    cases = (
+        ("auth with two digests", acl((31, "auth", ""))),
+        ("world perms 0", acl((0, "world", "anyone"))),
+        ("world perms 32", acl((32, "world", "anyone"))),
+        ("world perms -1", acl((-1, "world", "anyone"))),
+        ("world id not anyone", acl((31, "world", "someone"))),
+        ("duplicates", acl((1, "world", "anyone"), (1, "world", "anyone"))),
+        ("digest without colon", acl((31, "digest", "nocolon"))),
+        ("digest explicit", acl((31, "digest", "x:abc"))),
+        ("ip", acl((31, "ip", "10.1.2.3"))),
+        ("ip cidr", acl((31, "ip", "10.0.0.0/8"))),
+        ("ip bad", acl((31, "ip", "300.1.1.1"))),
+        ("ip bad cidr", acl((31, "ip", "10.0.0.0/40"))),
+        ("auth plus world", acl((1, "world", "anyone"), (31, "auth", ""))),
+        ("super", acl((31, "super", "x"))),
+    )
+    for i, (name, body) in enumerate(cases):
+        path = "/r/acl/n%d" % i
+        _, _, err, _ = a.call(zw.CREATE, zw.p_str(path) + zw.p_buf(b"") +
+                              body + zw.p_int(0))
+        line = "create with ACL %s: %s" % (name, zw.ename(err))
+        if err == 0:
+            _, _, err, r = a.call(zw.GETACL, zw.p_str(path))
+            line += " -> %s" % (read_acl(r) if err == 0 else zw.ename(err))
+            _, _, err, _ = c.call(zw.GETDATA, zw.b_path_watch(path))
+            line += "; other session getData %s" % zw.ename(err)
+        out(line)
+    _, _, err, _ = c.call(zw.SETACL, zw.p_str("/r/acl") +
+                          acl((31, "auth", "")) + zw.p_int(-1))
+    out("setACL auth by the other session (digest u:p):", zw.ename(err))
+    _, _, err, r = a.call(zw.SETACL, zw.p_str("/r/acl") +
+                          acl((31, "world", "anyone"),
+                              (31, "world", "anyone")) + zw.p_int(0))
+    out("setACL duplicates:", zw.ename(err),
+        r.stat()["aversion"] if err == 0 else "")
+    _, _, err, r = a.call(zw.GETACL, zw.p_str("/r/acl"))
+    out("getACL after:", read_acl(r) if err == 0 else zw.ename(err))
+    a.call(zw.CLOSE)
+    a.close()
+
+
+def multi_variants(c):
+    out("== multi variants (raw)")
+    c.call(zw.CREATE, zw.b_create("/r/mv"))
+
+    def multi(ops):
+        body = b""
+        for op, rec in ops:
+            body += zw.p_int(op) + zw.p_bool(False) + zw.p_int(-1) + rec
+        body += zw.p_int(-1) + zw.p_bool(True) + zw.p_int(-1)
+        _, _, err, r = c.call(zw.MULTI, body)
+        res = []
+        if err == 0:
+            for _ in range(len(ops) + 1):
+                t, done, e = r.int(), r.bool(), r.int()
+                if done:
+                    break
+                if t == -1:
+                    res.append(("error", zw.ename(r.int())))
+                elif t in (zw.CREATE,):
+                    res.append((t, r.str()))
+                elif t in (zw.CREATE2, 19, 21):
+                    p = r.str()
+                    st = r.stat()
+                    res.append((t, p, "v%d" % st["version"],
+                                "owner" if st["owner"] else "no-owner"))
+                elif t == zw.SETDATA:
+                    res.append((t, "v%d" % r.stat()["version"]))
+                else:
+                    res.append((t,))
+        return zw.ename(err), res
+
+    out("create2, container, ttl, create-seq:", multi([
+        (zw.CREATE2, zw.b_create("/r/mv/a", b"a")),
+        (19, zw.b_create("/r/mv/cont", b"", 4)),
+        (21, zw.b_create("/r/mv/ttl", b"", 5) + zw.p_long(100000)),
+        (zw.CREATE, zw.b_create("/r/mv/s-", b"", 2)),
+        (zw.CREATE2, zw.b_create("/r/mv/e", b"", 1))]))
+    out("setData, check, delete:", multi([
+        (zw.SETDATA, zw.p_str("/r/mv/a") + zw.p_buf(b"b") + zw.p_int(0)),
+        (zw.CHECK, zw.p_str("/r/mv/a") + zw.p_int(1)),
+        (zw.DELETE, zw.p_str("/r/mv/e") + zw.p_int(0))]))
+    out("fails at a delete of a non-empty node:", multi([
+        (zw.CREATE, zw.b_create("/r/mv/x")),
+        (zw.DELETE, zw.p_str("/r/mv") + zw.p_int(-1)),
+        (zw.SETDATA, zw.p_str("/r/mv/a") + zw.p_buf(b"c") + zw.p_int(-1))]))
+    out("create then delete the same node, then create under it:", multi([
+        (zw.CREATE, zw.b_create("/r/mv/y")),
+        (zw.DELETE, zw.p_str("/r/mv/y") + zw.p_int(0)),
+        (zw.CREATE, zw.b_create("/r/mv/y/z"))]))
+    out("version after a set in the same multi:", multi([
+        (zw.SETDATA, zw.p_str("/r/mv/a") + zw.p_buf(b"d") + zw.p_int(1)),
+        (zw.SETDATA, zw.p_str("/r/mv/a") + zw.p_buf(b"e") + zw.p_int(2)),
+        (zw.CHECK, zw.p_str("/r/mv/a") + zw.p_int(3))]))
+    out("invalid path inside:", multi([
+        (zw.CREATE, zw.b_create("/r/mv/ok")),
+        (zw.CREATE, zw.b_create("/r/mv/bad/")),
+        (zw.CREATE, zw.b_create("/r/mv/ok2"))]))
+    _, _, err, r = c.call(zw.GETCHILDREN2, zw.b_path_watch("/r/mv"))
+    if err == 0:
+        kids = sorted(r.strs())
+        st = r.stat()
+        out("children", kids, "cversion", st["cversion"], "nkids",
+            st["nkids"])
+
+
+def persistent_lifecycle():
+    out("== persistent watch across delete and re-create")
+    a, b = sess(), sess()
+    a.call(zw.ADDWATCH, zw.p_str("/r/pl") + zw.p_int(0))
+    a.call(zw.ADDWATCH, zw.p_str("/r/plr") + zw.p_int(1))
+    for op, body in ((zw.CREATE, zw.b_create("/r/pl")),
+                     (zw.SETDATA, zw.p_str("/r/pl") + zw.p_buf(b"1") +
+                      zw.p_int(-1)),
+                     (zw.DELETE, zw.p_str("/r/pl") + zw.p_int(-1)),
+                     (zw.CREATE, zw.b_create("/r/pl")),
+                     (zw.CREATE, zw.b_create("/r/plr")),
+                     (zw.CREATE, zw.b_create("/r/plr/a")),
+                     (zw.CREATE, zw.b_create("/r/plr/a/b")),
+                     (zw.DELETE, zw.p_str("/r/plr/a/b") + zw.p_int(-1)),
+                     (zw.DELETE, zw.p_str("/r/plr/a") + zw.p_int(-1))):
+        b.call(op, body)
+    a.call(zw.EXISTS, zw.b_path_watch("/"))
+    for e in ev(a):
+        out("  event", *e)
+    # one standard and one persistent watch on the same node
+    a.call(zw.GETDATA, zw.b_path_watch("/r/pl", True))
+    b.call(zw.SETDATA, zw.p_str("/r/pl") + zw.p_buf(b"2") + zw.p_int(-1))
+    b.call(zw.SETDATA, zw.p_str("/r/pl") + zw.p_buf(b"3") + zw.p_int(-1))
+    a.call(zw.EXISTS, zw.b_path_watch("/"))
+    out("standard + persistent on one node, two sets:", ev(a))
+    a.call(zw.CLOSE)
+    b.call(zw.CLOSE)
+    a.close()
+    b.close()
+
 def main():
     w = sess()  # retried: the server may be a moment from serving
     w.call(zw.CLOSE)
@@ -399,7 +553,9 @@ def main():
     c = sess()
     c.call(zw.CREATE, zw.b_create("/r", b"r"))
     for step in (lambda: paths(c), lambda: multiread(c), watches,
-                 setwatches, lambda: misc(c), lambda: big(c), fourletter):
+                 setwatches, lambda: misc(c), lambda: acl_edges(c),
+                 lambda: multi_variants(c), persistent_lifecycle,
+                 lambda: big(c), fourletter):
         try:
             step()
         except (zw.Closed, OSError, struct.error) as e:
