@@ -432,7 +432,10 @@ def acl_edges(c):
         line = "create with ACL %s: %s" % (name, zw.ename(err))
         if err == 0:
             _, _, err, r = a.call(zw.GETACL, zw.p_str(path))
-            line += " -> %s" % (read_acl(r) if err == 0 else zw.ename(err))
+            # sorted: ZooKeeper expands "auth" from a hash set of the
+            # session's ids, so the order is unspecified
+            line += " -> %s" % (sorted(read_acl(r)) if err == 0
+                                else zw.ename(err))
             _, _, err, _ = c.call(zw.GETDATA, zw.b_path_watch(path))
             line += "; other session getData %s" % zw.ename(err)
         out(line)
