@@ -1385,23 +1385,6 @@ on_connected(struct gw_conn *c, const uint8_t *d, size_t len,
 /* Requests from the client                                            */
 /* ------------------------------------------------------------------ */
 
-static bool
-request_valid(const uint8_t *body, size_t blen, int32_t op)
-{
-	struct proto_rbuf r;
-	struct proto_scratch s;
-	struct proto_request q;
-	int rc;
-
-	proto_rbuf_init(&r, body, blen);
-	proto_scratch_init(&s, G.scratch, SCRATCH_BYTES);
-	memset(&q, 0, sizeof(q));
-	rc = proto_request_decode(&r, op, &q, &s);
-	/* -EOPNOTSUPP: the server answers UNIMPLEMENTED; -ENOBUFS: too
-	 * big to check here, the server decodes it */
-	return rc != -EBADMSG;
-}
-
 /* Sends the FIFO's entries not yet on this channel, in order, while the
  * channel takes them (its window; acks make room again). */
 static void
@@ -1469,10 +1452,10 @@ send_request(struct gw_conn *c, uint8_t *p, size_t n)
 	}
 	if (c->close_session_sent)
 		return 1; /* nothing after closeSession */
-	if (!request_valid(p + 8, n - 8, op)) {
-		conn_kill(c, &G.st.closed_malformed);
-		return -1;
-	}
+	/* The body is the server's to decode: one that does not gets
+	 * MARSHALLINGERROR (an unknown opcode UNIMPLEMENTED) and the
+	 * connection stays open, as in ZooKeeper, which deserializes
+	 * bodies only in its request processors. */
 	if (c->q.n >= c->q.max ||
 	    (c->q.n > 0 && c->pend_bytes + n > G.cfg->max_conn_buf))
 		return 0;
