@@ -8,7 +8,8 @@
 # command prints goes to stdout or stderr, merged here in order (every
 # line is flushed).  Watch events are printed by the client's event
 # thread, so they can land between any two lines: they are pulled out and
-# listed apart, in their own (deterministic) order.  Normalized: zxids
+# listed apart, in their own (deterministic) order.  Runs of paths (ls -R)
+# are sorted: getChildren's order is unspecified.  Normalized: zxids
 # (labels by first appearance, as zk_ops), ctime/mtime (a date), session
 # ids (nonzero owner), the JVM's log noise (dropped).
 #
@@ -42,6 +43,24 @@ session() {
 	/^JLine support/ || /^WATCHER::$/ || /^$/ { next }
 	/^[[:space:]]+at / || /^[0-9-]+ [0-9:,]+ \[/ { next }
 	/^WatchedEvent / { print > evfile; next }
+	# [a, b, ...] lists (ls, getEphemerals) with their items sorted:
+	# getEphemerals answers in the server'"'"'s set order (unspecified)
+	/^\[.*\]$/ {
+		n = split(substr($0, 2, length($0) - 2), it, ", ")
+		for (i = 2; i <= n; i++) {
+			v = it[i]
+			for (j = i - 1; j >= 1 && it[j] > v; j--) it[j + 1] = it[j]
+			it[j + 1] = v
+		}
+		line = "["
+		for (i = 1; i <= n; i++) line = line (i > 1 ? ", " : "") it[i]
+		print line "]"
+		next
+	}
+	# ls -R lists paths in the order getChildren gave them, which is
+	# unspecified: a run of path lines is sorted
+	/^\// { print | "LC_ALL=C sort"; next }
+	{ close("LC_ALL=C sort") }
 	/^[cmp]Zxid = 0x/ {
 		z = $3
 		if (!(z in zl)) zl[z] = "Z" (++nz)
@@ -55,6 +74,7 @@ session() {
 		next
 	}
 	{ print }
+	END { close("LC_ALL=C sort") }
 	' "$scratch/$name.raw"
 	echo "-- events of session $name"
 	[ -f "$scratch/$name.ev" ] && cat "$scratch/$name.ev"
