@@ -16,12 +16,21 @@
 #              (small) zab window comes back by SNAP
 #   partition  the leader cut off from both followers (fault injection at
 #              run time) stops accepting writes; the majority elects a new
-#              leader; healed, the old leader rejoins with every write
+#              leader; healed, the old leader rejoins with every write, its
+#              uncommitted proposal from the old epoch truncated (TRUNC)
 #   rolling    each server in turn stopped, written around, restarted:
 #              nothing lost
 #   move       a client's server (the leader) is killed: the session
 #              moves to another server with its ephemeral (ENS_MOVE, a
 #              libdpzk program)
+#   five       five servers: writes through each; the leader and a
+#              follower killed → the other three still serve; a third
+#              killed → no write is accepted; one restarted → writes again,
+#              and the restarted servers catch up
+#   observer   three voters and an observer (server.4=...:observer): the
+#              observer gets the committed stream, serves reads, forwards
+#              writes, never votes: the voters go on with it dead, and two
+#              voters dead stop writes though it is alive
 # Every step is bounded in time; the network is torn down on every exit.
 # Exit 77 (skip) when not root or a tool is missing.
 set -uo pipefail
@@ -43,11 +52,12 @@ done
 name="dpzk-ens-$scenario-$$"
 data=$(mktemp -d /var/tmp/dpzk-ens.XXXXXX) || exit 1
 secret=$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')
+nsrv=3  # servers in the network (up sets it)
 cleanup() {
 	local rc=$?
 	trap - EXIT INT TERM
 	if [ "$rc" -ne 0 ] && [ -d "/run/dpzk-testnet/$name" ]; then
-		for i in 1 2 3; do
+		for ((i = 1; i <= nsrv; i++)); do
 			echo "--- server $i log (tail)"
 			tail -n 15 "/run/dpzk-testnet/$name/server$i.log" 2>/dev/null
 		done
@@ -84,18 +94,20 @@ telemetry() { # telemetry I CMD
 	echo "$2" | timeout 10 python3 "$tel" -f "$(cat "/run/dpzk-testnet/$name/prefix.$1")" 2>/dev/null | tail -1
 }
 
-# wait_roles SECONDS [servers...]: one leader, the others followers
+# wait_roles SECONDS [servers...]: one leader, the others followers (or
+# observers)
 wait_roles() {
-	local t=$1 i st leaders followers
+	local t=$1 i st leaders followers k
 	shift
 	local set=("$@")
-	[ ${#set[@]} -eq 0 ] && set=(1 2 3)
+	[ ${#set[@]} -eq 0 ] && set=($(seq 1 "$nsrv"))
 	for ((k = 0; k < t * 2; k++)); do
 		leaders=0 followers=0
 		for i in "${set[@]}"; do
 			st=$(state "$i")
 			[ "$st" = leader ] && leaders=$((leaders + 1)) leader=$i
-			[ "$st" = follower ] && followers=$((followers + 1))
+			[ "$st" = follower ] || [ "$st" = observer ] &&
+				followers=$((followers + 1))
 		done
 		if [ "$leaders" -eq 1 ] &&
 			[ $((leaders + followers)) -eq ${#set[@]} ]; then
@@ -121,7 +133,7 @@ ensure() {
 # wait_has I PATH SECONDS: server I shows PATH
 wait_has() {
 	for ((k = 0; k < $3 * 2; k++)); do
-		cli "$1" stat "$2" | grep -q 'czxid' && return 0
+		cli "$1" stat "$2" | grep -q '^cZxid' && return 0
 		sleep 0.5
 	done
 	return 1
@@ -133,36 +145,60 @@ children() {
 	cli "$1" ls "$2" | tail -1 | tr -d '[] ' | tr ',' '\n' | sort
 }
 
-# same_everywhere PATH SECONDS: the three servers list the same children
+# same_everywhere PATH SECONDS [servers...]: the servers (default: all)
+# list the same children
 same_everywhere() {
-	local a b c
-	for ((k = 0; k < $2; k++)); do
-		a=$(children 1 "$1") b=$(children 2 "$1") c=$(children 3 "$1")
-		[ -n "$a" ] && [ "$a" = "$b" ] && [ "$b" = "$c" ] && return 0
+	local p=$1 t=$2 k i a b ok
+	shift 2
+	local set=("$@")
+	[ ${#set[@]} -eq 0 ] && set=($(seq 1 "$nsrv"))
+	for ((k = 0; k < t; k++)); do
+		ok=1 a=$(children "${set[0]}" "$p")
+		[ -n "$a" ] || ok=0
+		for i in "${set[@]:1}"; do
+			b=$(children "$i" "$p")
+			[ "$a" = "$b" ] || ok=0
+		done
+		[ "$ok" -eq 1 ] && return 0
 		sleep 1
 	done
-	echo "server 1: $(echo $a)"
-	echo "server 2: $(echo $b)"
-	echo "server 3: $(echo $c)"
+	for i in "${set[@]}"; do
+		echo "server $i: $(children "$i" "$p" | tr '\n' ' ')"
+	done
 	return 1
 }
 
-up() { # up EXTRA-ARGS...
-	timeout 120 "$testnet" up 3 --bin "$server" --name "$name" \
+# up [--servers N] [--observer I] EXTRA-ARGS...: N servers (default 3),
+# server I an observer
+up() {
+	local obs=0 lines=() i
+	while [ $# -gt 0 ]; do
+		case "$1" in
+		--servers) nsrv=$2; shift 2 ;;
+		--observer) obs=$2; shift 2 ;;
+		*) break ;;
+		esac
+	done
+	for ((i = 1; i <= nsrv; i++)); do
+		if [ "$i" -eq "$obs" ]; then
+			lines+=(--server.$i="$(ip_of "$i"):2888:3888:observer")
+		else
+			lines+=(--server.$i="$(ip_of "$i"):2888:3888")
+		fi
+	done
+	timeout 150 "$testnet" up "$nsrv" --bin "$server" --name "$name" \
 		--huge off --mem 64 --idle adaptive --timeout 40 -- \
 		--data_dir="$data/{i}" --session_timeout_min_ms=4000 --log_segment_mb=8 \
-		--server.1=198.18.0.11:2888:3888 \
-		--server.2=198.18.0.12:2888:3888 \
-		--server.3=198.18.0.13:2888:3888 \
-		--ensemble_secret="$secret" "$@" >/dev/null ||
+		"${lines[@]}" --ensemble_secret="$secret" "$@" >/dev/null ||
 		fail "the test network did not come up"
-	wait_roles 30 || fail "no leader elected in 30 s"
-	say "network $name up, leader: server $leader"
+	wait_roles 40 || fail "no leader elected in 40 s"
+	say "network $name up ($nsrv servers), leader: server $leader"
 }
 
-others() { # others I: the two servers that are not I
-	for i in 1 2 3; do [ "$i" -ne "$1" ] && echo "$i"; done
+others() { # others I: the servers that are not I
+	for ((i = 1; i <= nsrv; i++)); do [ "$i" -ne "$1" ] && echo "$i"; done
 }
+pid_of() { cat "/run/dpzk-testnet/$name/pid.$1"; }
 
 now_ms() { date +%s%3N; }
 
@@ -193,7 +229,7 @@ basic)
 	# one-shot CLI closes it: check the close went through everywhere)
 	cli 1 create -e /basic/eph x | grep -q Created || fail "ephemeral"
 	for i in 1 2 3; do
-		cli "$i" stat /basic/eph | grep -q czxid &&
+		cli "$i" stat /basic/eph | grep -q '^cZxid' &&
 			fail "ephemeral of a closed session still on $i"
 	done
 	# datagrams on the peer port that are no peer's are dropped, counted
@@ -303,11 +339,14 @@ partition)
 	same_everywhere /part 20 || fail "servers differ after healing"
 	[ "$(children "$old" /part | wc -l)" -eq 5 ] || fail "rejoined server lacks the majority's writes"
 	for i in 1 2 3; do
-		cli "$i" stat /part/lost | grep -q czxid &&
+		cli "$i" stat /part/lost | grep -q '^cZxid' &&
 			fail "an unacknowledged write of the isolated leader survived on $i"
 	done
-	grep -q "log truncated" "/run/dpzk-testnet/$name/server$old.log" &&
-		say "the old leader truncated its uncommitted proposals (TRUNC)"
+	# the isolated leader proposed /part/lost (in its log, never
+	# committed): rejoining, it is told to truncate it (TRUNC)
+	grep -q "log truncated" "/run/dpzk-testnet/$name/server$old.log" ||
+		fail "the old leader was not truncated (TRUNC) on rejoining"
+	say "the old leader truncated its uncommitted proposal (TRUNC)"
 	say "partition: minority refused writes, majority went on, healed and rejoined"
 	;;
 rolling)
@@ -339,6 +378,92 @@ move)
 	timeout 100 "$testnet" exec --name "$name" "$move" "$(ip_of "$leader"):2181" "$(ip_of "$f"):2181" \
 		"/run/dpzk-testnet/$name/pid.$leader" || fail "the session did not move"
 	say "move: the session of killed server $leader went on through $f"
+	;;
+five)
+	up --servers 5
+	ensure "$leader" /five || fail "create /five"
+	for i in 1 2 3 4 5; do
+		ensure "$i" "/five/from$i" || fail "create through server $i"
+	done
+	same_everywhere /five 20 || fail "the five servers differ"
+	old=$leader
+	f=$(others "$old" | head -1)
+	kill -9 "$(pid_of "$old")" "$(pid_of "$f")"
+	say "killed leader $old and follower $f (kill -9)"
+	rest=($(others "$old" | grep -vx "$f"))
+	wait_roles 30 "${rest[@]}" || fail "the remaining three elected no leader"
+	for i in "${rest[@]}"; do
+		ensure "$i" "/five/after2-$i" || fail "write through $i with two down"
+	done
+	same_everywhere /five 20 "${rest[@]}" || fail "the three differ"
+	third=${rest[0]}
+	[ "$third" -eq "$leader" ] && third=${rest[1]}
+	kill -9 "$(pid_of "$third")"
+	say "killed a third server, $third: two of five left"
+	two=($(printf '%s\n' "${rest[@]}" | grep -vx "$third"))
+	ok=0
+	for ((k = 0; k < 40; k++)); do
+		s1=$(state "${two[0]}") s2=$(state "${two[1]}")
+		[ "$s1" != leader ] && [ "$s2" != leader ] && ok=1 && break
+		sleep 0.5
+	done
+	[ "$ok" -eq 1 ] || fail "a leader without a quorum after 20 s"
+	for i in "${two[@]}"; do
+		write "$i" "/five/minority$i" &&
+			fail "server $i accepted a write with two of five alive"
+	done
+	T start "$old" >/dev/null 2>&1 || fail "restart of $old"
+	say "restarted $old: three of five"
+	back=("${two[@]}" "$old")
+	wait_roles 40 "${back[@]}" || fail "no leader after the restart"
+	ensure "$old" /five/recovered || fail "write after the restart"
+	T start "$f" >/dev/null 2>&1 || fail "restart of $f"
+	T start "$third" >/dev/null 2>&1 || fail "restart of $third"
+	wait_roles 40 || fail "the five did not all rejoin"
+	same_everywhere /five 30 || fail "servers differ after the restarts"
+	for i in "${two[@]}"; do
+		cli 1 stat "/five/minority$i" | grep -q '^cZxid' &&
+			fail "the refused minority write through $i exists"
+	done
+	[ "$(children 1 /five | wc -l)" -eq $((5 + 3 + 1)) ] ||
+		fail "writes lost: $(children 1 /five | tr '\n' ' ')"
+	say "five: 2 of 5 down still serves, 3 down refuses writes, all recovered"
+	;;
+observer)
+	up --servers 4 --observer 4
+	[ "$(state 4)" = observer ] || fail "server 4 is not an observer: $(state 4)"
+	ensure 4 /obs || fail "a write through the observer"
+	for i in 1 2 3; do
+		wait_has "$i" /obs 10 || fail "the observer's write is not on $i"
+	done
+	ensure "$leader" /obs/fromleader || fail "a write through the leader"
+	wait_has 4 /obs/fromleader 10 || fail "the observer lacks a commit"
+	cli 4 get /obs/fromleader | grep -q '^v' || fail "read on the observer"
+	# the observer never votes: the voters' quorum holds without it
+	T stop 4 >/dev/null 2>&1
+	ensure 1 /obs/k1 || fail "write with the observer stopped"
+	ensure 2 /obs/k2 || fail "write with the observer stopped"
+	T start 4 >/dev/null 2>&1 || fail "restart of the observer"
+	wait_roles 30 || fail "the observer did not rejoin"
+	wait_has 4 /obs/k2 15 || fail "the restarted observer did not catch up"
+	# two voters gone: no writes, though the observer is alive
+	old=$leader
+	v=$(others "$old" | grep -vx 4 | head -1)
+	kill -9 "$(pid_of "$old")" "$(pid_of "$v")"
+	say "killed voters $old and $v; observer alive"
+	last=$(others "$old" | grep -vx 4 | grep -vx "$v")
+	ok=0
+	for ((k = 0; k < 40; k++)); do
+		[ "$(state "$last")" != leader ] && ok=1 && break
+		sleep 0.5
+	done
+	[ "$ok" -eq 1 ] || fail "voter $last leads with the observer's help"
+	write 4 /obs/nowrite && fail "a write with one voter of three alive"
+	write "$last" /obs/nowrite2 && fail "a write with one voter of three alive"
+	T start "$old" >/dev/null 2>&1 || fail "restart of $old"
+	wait_roles 40 "$old" "$last" 4 || fail "no leader after restarting a voter"
+	ensure 4 /obs/again || fail "write through the observer after recovery"
+	say "observer: streams commits, reads, forwards writes, never votes"
 	;;
 *)
 	echo "ens.sh: unknown scenario $scenario" >&2
