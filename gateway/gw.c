@@ -1008,7 +1008,16 @@ chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 		return;
 	}
 	rc = gw_xidq_pop(&c->q, rh.xid, &e);
-	if (rc == -EPROTO && rh.xid > 0) {
+	if (rc == -EPROTO && gw_xid_special(rh.xid)) {
+		/* auth is answered at once, ahead of writes still being
+		 * committed (ZooKeeper does the same in processPacket);
+		 * clients match xid -4/-8 replies by xid, not by order */
+		for (uint32_t k = 1; k < c->q.n && k < c->q_sent; k++)
+			if (gw_xidq_at(&c->q, k)->uxid == rh.xid) {
+				rc = gw_xidq_take(&c->q, k, &e);
+				break;
+			}
+	} else if (rc == -EPROTO && rh.xid > 0) {
 		/* after a reattach the server may answer a retried write
 		 * that was in flight before our replayed auth/setWatches:
 		 * those are not relayed, so the client's order holds */
@@ -1034,6 +1043,19 @@ chan_deliver(void *ctx, uint8_t kind, const void *msg, size_t len)
 			return;
 		}
 		/* anything else: the client's order would be lost */
+		VLOG("%s: reply xid %d, expected %d (op %d)\n", c->peer, rh.xid,
+		     h ? h->uxid : 0, h ? h->op : 0);
+		if (G.cfg->verbose && h && h->msg) {
+			for (uint32_t k = 0; k < c->q.n && k < 4; k++) {
+				struct gw_xid *x = gw_xidq_at(&c->q, k);
+
+				fprintf(stderr, "  fifo[%u] uxid %d op %d:", k,
+					x->uxid, x->op);
+				for (uint32_t j = 0; j < x->len && j < 120; j++)
+					fprintf(stderr, "%02x", x->msg[j]);
+				fprintf(stderr, "\n");
+			}
+		}
 		conn_kill(c, &G.st.closed_xid_mismatch);
 		return;
 	}
