@@ -437,6 +437,50 @@ def watchers(c, d):
     out("set then create c", kids[3:])
 
 
+
+def reconnect(c, d):
+    """The server side restarts (run.sh's handshake); kazoo keeps its
+    session.  kazoo sends no SetWatches: its one-time watches die with the
+    connection, its recipes re-read on reconnect."""
+    import os
+    out("== reconnect (server side restarted)")
+    gdir = os.environ.get("GWT_DIR")
+    if not gdir:
+        fail("GWT_DIR is not set: no restart")
+        return
+    c.ensure_path("/r/rc")
+    c.create("/r/rc/raw", b"0")
+    c.create("/r/rc/dw", b"0")
+    c.create("/r/rc/eph", b"e", ephemeral=True)
+    states, raw, dws, kids = [], [], [], []
+    c.add_listener(lambda st: states.append(str(st)))
+    c.get("/r/rc/raw", watch=lambda ev: raw.append(("get", ev.type)))
+    c.exists("/r/rc/new", watch=lambda ev: raw.append(("exists", ev.type)))
+    c.get_children("/r/rc", watch=lambda ev: raw.append(("kids", ev.type)))
+    DataWatch(c, "/r/rc/dw", lambda data, stat: dws.append(data))
+    ChildrenWatch(c, "/r/rc", lambda ch: kids.append(sorted(ch)))
+    until(lambda: dws and kids)
+    sid = c.client_id
+    open(os.path.join(gdir, "restart.req"), "w").close()
+    done = os.path.join(gdir, "restart.done")
+    if not until(lambda: os.path.exists(done), 90):
+        fail("the runner did not restart the server")
+        return
+    os.unlink(done)
+    ok = until(lambda: c.connected and "CONNECTED" in states
+               and d.connected, 60)
+    out("reconnected:", ok, "states:", states, "same session:",
+        c.client_id == sid)
+    d.set("/r/rc/raw", b"1")
+    d.create("/r/rc/new", b"")
+    d.set("/r/rc/dw", b"1")
+    c.sync("/r/rc")
+    until(lambda: dws[-1] == b"1" and "new" in kids[-1], 10)
+    until(lambda: raw, 3)
+    out("one-time watches set before the restart fired:", sorted(raw))
+    out("DataWatch last:", dws[-1], "ChildrenWatch last:", kids[-1])
+    out("ephemeral kept:", c.exists("/r/rc/eph") is not None)
+
 def main():
     logging.basicConfig(level=logging.CRITICAL)
     c, d, e = client(), client(), client()
@@ -446,7 +490,8 @@ def main():
     for step in (lambda: basics(c, d), lambda: lock(c, d, e),
                  lambda: election(c, d, e), lambda: barriers(c, d, e),
                  lambda: queues(c, d), lambda: counter_party(c, d),
-                 lambda: tree_cache(c, d), lambda: watchers(c, d)):
+                 lambda: tree_cache(c, d), lambda: watchers(c, d),
+                 lambda: reconnect(c, d)):
         try:
             step()
         except Exception as ex:  # print and go on: the diff shows it
