@@ -548,6 +548,56 @@ def persistent_lifecycle():
     a.close()
     b.close()
 
+
+def bulk(c):
+    out("== many children, big multis, a pipelined burst")
+    c.call(zw.CREATE, zw.b_create("/r/many"))
+    name = "child-%04d-" + "x" * 40
+    errs = {}
+    for b in range(10):
+        body = b""
+        for i in range(b * 300, (b + 1) * 300):
+            body += (zw.p_int(zw.CREATE) + zw.p_bool(False) + zw.p_int(-1) +
+                     zw.b_create("/r/many/" + name % i, b"v" * 10))
+        body += zw.p_int(-1) + zw.p_bool(True) + zw.p_int(-1)
+        _, _, err, r = c.call(zw.MULTI, body)
+        errs[zw.ename(err)] = errs.get(zw.ename(err), 0) + 1
+    out("10 multis of 300 creates:", errs)
+    _, _, err, r = c.call(zw.GETCHILDREN2, zw.b_path_watch("/r/many"))
+    kids = sorted(r.strs()) if err == 0 else []
+    st = r.stat() if err == 0 else {}
+    out("getChildren2:", zw.ename(err), len(kids), "all there:",
+        kids == sorted(name % i for i in range(3000)),
+        "nkids", st.get("nkids"), "cversion", st.get("cversion"))
+    _, _, err, r = c.call(zw.ALLCHILDREN, zw.p_str("/r/many"))
+    out("getAllChildrenNumber:", zw.ename(err), r.int() if err == 0 else "")
+    # a burst of 1200 requests sent before any reply is read
+    ops = []
+    for i in range(300):
+        p = "/r/many/" + name % i
+        ops.append((zw.GETDATA, zw.b_path_watch(p)))
+        ops.append((zw.SETDATA, zw.p_str(p) + zw.p_buf(b"w%d" % i) +
+                    zw.p_int(0 if i % 2 else 5)))
+        ops.append((zw.EXISTS, zw.b_path_watch(p + "-nope")))
+        ops.append((zw.DELETE, zw.p_str(p) + zw.p_int(-1 if i % 3 else 7)))
+    first = c.xid + 1
+    frames = b""
+    for op, body in ops:
+        c.xid += 1
+        pl = zw.p_int(c.xid) + zw.p_int(op) + body
+        frames += zw.p_int(len(pl)) + pl
+    c.s.sendall(frames)
+    in_order, tally = True, {}
+    for k, (op, _) in enumerate(ops):
+        xid, _, err, r = c.reply(first + k)
+        in_order &= xid == first + k
+        key = "%d:%s" % (op, zw.ename(err))
+        tally[key] = tally.get(key, 0) + 1
+    out("burst of %d: replies in order %s, results %s" %
+        (len(ops), in_order, sorted(tally.items())))
+    _, _, err, r = c.call(zw.GETCHILDREN, zw.b_path_watch("/r/many"))
+    out("children left:", len(r.strs()) if err == 0 else zw.ename(err))
+
 def main():
     w = sess()  # retried: the server may be a moment from serving
     w.call(zw.CLOSE)
@@ -558,6 +608,7 @@ def main():
     for step in (lambda: paths(c), lambda: multiread(c), watches,
                  setwatches, lambda: misc(c), lambda: acl_edges(c),
                  lambda: multi_variants(c), persistent_lifecycle,
+                 lambda: bulk(c),
                  lambda: big(c), fourletter):
         try:
             step()
