@@ -63,6 +63,7 @@ session() {
 	{ close("LC_ALL=C sort") }
 	/^[cmp]Zxid = 0x/ {
 		z = $3
+		if (z == "0x0") { print $1 " = 0"; next }
 		if (!(z in zl)) zl[z] = "Z" (++nz)
 		print $1 " = " zl[z]
 		next
@@ -171,4 +172,11 @@ session two \
 	"getEphemerals /" \
 	"deleteall /zc" \
 	"ls /" \
-	"stat /zc"
+	"stat /zc" \
+	"get -s /zookeeper/config" \
+	"getAcl /zookeeper/config" \
+	"config" \
+	"ls -s /zookeeper" \
+	"getAcl /zookeeper" \
+	"set /zookeeper/config x" \
+	"delete /zookeeper/config"
