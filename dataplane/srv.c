@@ -718,7 +718,9 @@ send_connected(struct sess *s, int32_t timeout, bool ok)
 		.timeout = ok ? timeout : 0,
 		.session_id = ok ? s->id : 0,
 		.passwd = {pw, 16},
-		.read_only = s->read_only,
+		/* present when the client sent it; its value is whether this
+		 * server is read-only (never), not the client's flag */
+		.read_only = s->read_only < 0 ? -1 : 0,
 	};
 	struct proto_dgram_hdr h = {
 		.magic = PROTO_DGRAM_MAGIC,
@@ -882,18 +884,20 @@ client_ids(struct sess *s, struct proto_id *ids, struct tree_client *c)
 {
 	int n = 0;
 
-	for (int i = 0; i < s->n_ids && n < MAX_IDS; i++) {
+	/* the connection's ip identity first, then the added auths in
+	 * order: ZooKeeper's authInfo order, which whoAmI shows */
+	ids[n].scheme.p = (const uint8_t *)"ip";
+	ids[n].scheme.len = 2;
+	ids[n].id.p = (const uint8_t *)s->ipstr;
+	ids[n].id.len = (int32_t)strlen(s->ipstr);
+	n++;
+	for (int i = 0; i < s->n_ids && n < MAX_IDS + 1; i++) {
 		ids[n].scheme.p = (const uint8_t *)s->id_scheme[i];
 		ids[n].scheme.len = (int32_t)strlen(s->id_scheme[i]);
 		ids[n].id.p = (const uint8_t *)s->id_val[i];
 		ids[n].id.len = (int32_t)strlen(s->id_val[i]);
 		n++;
 	}
-	ids[n].scheme.p = (const uint8_t *)"ip";
-	ids[n].scheme.len = 2;
-	ids[n].id.p = (const uint8_t *)s->ipstr;
-	ids[n].id.len = (int32_t)strlen(s->ipstr);
-	n++;
 	c->session_id = s->id;
 	c->n_ids = n;
 	c->ids = ids;
@@ -1016,6 +1020,22 @@ do_auth(struct sess *s, const struct proto_req_hdr *h, const uint8_t *body,
 /* Send the reply already encoded in S.enc (len bytes), or, when the
  * session has entries in flight, queue it behind them so replies keep the
  * session's request order. */
+/*
+ * The pending queue (or its arena) is full while this session has replies
+ * waiting in it: answering now would overtake them, and ZooKeeper's
+ * clients drop a connection whose replies come out of order.  End the
+ * connection instead (authenticated CLOSE, THROTTLEDOP): the client
+ * reattaches and resends what has no reply, with the same xids.
+ */
+static void
+sess_overload_reset(struct sess *s)
+{
+	S.st.overload_resets++;
+	sess_send_close(s, PROTO_ZTHROTTLEDOP);
+	backlog_free(s);
+	s->chan_up = false;
+}
+
 static void
 queue_bytes_or_send(struct sess *s, uint32_t slot, size_t len)
 {
@@ -1031,8 +1051,7 @@ queue_bytes_or_send(struct sess *s, uint32_t slot, size_t len)
 			S.pq_tail = (S.pq_tail + S.pq_cap - 1) % S.pq_cap;
 			S.pq_n--;
 		}
-		sess_send(s, PROTO_K_REPLY, S.enc, len); /* order loss beats
-							  * silence */
+		sess_overload_reset(s);
 		return;
 	}
 	p->kind = P_REPLY;
@@ -1229,8 +1248,13 @@ handle_request(struct sess *s, uint32_t slot, const uint8_t *msg, size_t len,
 		pq_append();
 		return;
 	}
-	case PROTO_OP_CHECK:
 	case PROTO_OP_RECONFIG:
+		/* dynamic reconfiguration is not offered: ZooKeeper's answer
+		 * with reconfigEnabled=false, connection kept */
+		queue_reply_or_send(s, slot, h.xid, PROTO_ZRECONFIGDISABLED,
+				    t0);
+		return;
+	case PROTO_OP_CHECK:
 	case PROTO_OP_SASL:
 		queue_reply_or_send(s, slot, h.xid, PROTO_ZUNIMPLEMENTED, t0);
 		return;
@@ -1267,7 +1291,7 @@ handle_request(struct sess *s, uint32_t slot, const uint8_t *msg, size_t len,
 			S.pq_tail = (S.pq_tail + S.pq_cap - 1) % S.pq_cap;
 			S.pq_n--;
 		}
-		reply(s, h.xid, PROTO_ZTHROTTLEDOP, NULL, t0);
+		sess_overload_reset(s);
 		return;
 	}
 	serve_read(s, &h, msg + 8, len - 8, t0);
@@ -1361,8 +1385,9 @@ on_connect(const struct dp_udp_meta *m, const struct proto_dgram_hdr *h,
 		s->nonce = h->seq;
 		s->read_only = c.read_only;
 		memcpy(s->passwd, pw, 16);
-		if (s->timeout_ms == 0)
-			s->timeout_ms = negotiate_timeout(c.timeout);
+		/* the new ConnectRequest's timeout becomes the session's,
+		 * as in ZooKeeper's reopenSession */
+		s->timeout_ms = negotiate_timeout(c.timeout);
 		s->n_ids = 0;
 		s->last_rx_us = dp_now_us();
 		if (s->state != S_CREATING)
@@ -1973,6 +1998,7 @@ tel_server(const char *cmd, const char *params, struct rte_tel_data *d)
 	U(drop_bad_request);
 	U(drop_session_limit);
 	U(drop_backlog);
+	U(overload_resets);
 	U(outstanding);
 	U(snapshots);
 	U(log_errors);

@@ -64,6 +64,8 @@ struct srv_stats {
 	uint64_t drop_bad_dgram, drop_bad_mac, drop_unknown_session;
 	uint64_t drop_bad_request, drop_session_limit, drop_backlog;
 	uint64_t drop_faulted_replies;
+	uint64_t overload_resets; /* connections ended rather than answer
+				     out of order (pending queue full) */
 	/* drops inside sessions' channels, by enum proto_chan_drop */
 	uint64_t chan_drop[16];
 	uint64_t outstanding;

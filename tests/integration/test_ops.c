@@ -743,6 +743,10 @@ test_whoami_lists_ip_and_digest(void **state)
 		    strcmp(who[i].user, "alice") == 0)
 			dig = true;
 	assert_true(dig);
+	/* ZooKeeper's order: the connection's ip first, then added auths */
+	assert_int_equal(n, 2);
+	assert_string_equal(who[0].scheme, "ip");
+	assert_string_equal(who[1].scheme, "digest");
 	dpzk_client_info_free(who, n);
 	dpzk_close(zh);
 }
@@ -960,7 +964,7 @@ test_raw_unsupported_ops_are_unimplemented(void **state)
 		h = raw_call(&r, 1, b, w.len, 0, NULL);
 		assert_int_equal(h.err, PROTO_ZUNIMPLEMENTED);
 	}
-	/* reconfig on a standalone server, and an unknown opcode */
+	/* reconfig (disabled), and an unknown opcode */
 	{
 		struct proto_req_hdr rh = {.xid = 2, .type = PROTO_OP_RECONFIG};
 
@@ -971,7 +975,8 @@ test_raw_unsupported_ops_are_unimplemented(void **state)
 		proto_put_cstr(&w, NULL);
 		proto_put_long(&w, -1);
 		h = raw_call(&r, 2, b, w.len, 0, NULL);
-		assert_int_equal(h.err, PROTO_ZUNIMPLEMENTED);
+		/* ZooKeeper without reconfigEnabled: RECONFIGDISABLED */
+		assert_int_equal(h.err, PROTO_ZRECONFIGDISABLED);
 	}
 	/* ZooKeeper's own ping record is answered (xid -2) */
 	{
