@@ -2712,8 +2712,15 @@ ens_pend_finish(struct pend *p)
 			sess_free(s);
 		}
 	} else if (p->kind == P_READ) {
-		if (s)
+		/* a forwarded sync: served once the leader's point is applied
+		 * here; if the leader was lost (or never answered) the sync
+		 * did not happen, and says so */
+		if (s && p->eerr) {
+			if (s->chan_up)
+				reply(s, p->xid, p->eerr, NULL, p->t0_tsc);
+		} else if (s) {
 			serve_queued_read(s, p);
+		}
 	} else if (p->client && s && s->chan_up && p->rbuf) {
 		if (S.drop_replies) {
 			S.drop_replies--;

@@ -42,13 +42,22 @@ main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(hosts, sizeof(hosts), "%s,%s", argv[1], argv[2]);
-	/* the first host first: the client walks the list in order */
-	zh = dpzk_init(hosts, NULL, 20000, NULL, NULL, 0);
-	if (zh == NULL)
-		return fail("dpzk_init", -1);
-	rc = dpzk_wait_connected(zh, 30000);
-	if (rc != 0)
-		return fail("no session within 30 s", rc);
+	/* libdpzk starts at a random server of the list (as ZooKeeper's
+	 * client does): reconnect until the session is on A, the server
+	 * that will be killed */
+	for (int tries = 0;; tries++) {
+		zh = dpzk_init(hosts, NULL, 20000, NULL, NULL, 0);
+		if (zh == NULL)
+			return fail("dpzk_init", -1);
+		rc = dpzk_wait_connected(zh, 30000);
+		if (rc != 0)
+			return fail("no session within 30 s", rc);
+		if (strcmp(dpzk_current_server(zh), argv[1]) == 0)
+			break;
+		dpzk_close(zh);
+		if (tries == 30)
+			return fail("libdpzk never started on A", -1);
+	}
 	sid = dpzk_client_id(zh)->session_id;
 	snprintf(path, sizeof(path), "/mv-%" PRIx64, (uint64_t)sid);
 	for (int i = 0; i < 5; i++) {
