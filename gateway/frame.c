@@ -122,6 +122,50 @@ gw_admin_text(const void *d, size_t len, const char **text, size_t *tlen)
 	return 0;
 }
 
+void
+gw_admin_asm_reset(struct gw_admin_asm *a)
+{
+	free(a->text);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+gw_admin_asm_put(struct gw_admin_asm *a, const void *d, size_t len)
+{
+	struct proto_dgram_hdr h;
+	const char *t = (const char *)d + PROTO_DGRAM_HDR_LEN;
+	uint32_t n, total;
+	size_t off, tl;
+
+	if (proto_dgram_hdr_decode(d, len, &h) != 0 || h.kind != PROTO_K_ADMIN)
+		return -EBADMSG;
+	tl = h.payload_len;
+	n = h.frag_count ? h.frag_count : 1;
+	total = n > 1 ? h.msg_len : (uint32_t)tl;
+	if (n > 64 || h.frag_index >= n || total > GW_ADMIN_TEXT_MAX ||
+	    tl > total)
+		return -EBADMSG;
+	if (a->text == NULL) {
+		a->text = malloc((size_t)total + 1);
+		if (a->text == NULL)
+			return -ENOMEM;
+		a->len = total;
+		a->count = (uint16_t)n;
+		a->mask = 0;
+	} else if (a->len != total || a->count != n) {
+		return -EBADMSG; /* another answer than the one begun */
+	}
+	/* every fragment but the last is full, and the last ends the text */
+	off = (uint32_t)h.frag_index + 1 == n ? total - tl
+					      : (size_t)h.frag_index * tl;
+	if (off + tl > total)
+		return -EBADMSG;
+	memcpy(a->text + off, t, tl);
+	a->text[total] = 0;
+	a->mask |= 1ull << h.frag_index;
+	return a->mask == (n == 64 ? ~0ull : (1ull << n) - 1) ? 1 : 0;
+}
+
 int
 gw_hello_decode(const void *p, size_t len, struct gw_hello *h)
 {

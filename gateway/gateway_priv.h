@@ -64,6 +64,22 @@ int gw_admin_dgram(void *buf, size_t cap, const char *word);
 /* Checks an ADMIN reply datagram; 0 and the text view, or -EBADMSG. */
 int gw_admin_text(const void *d, size_t len, const char **text, size_t *tlen);
 
+/* A four-letter word's answer assembled from its ADMIN fragments
+ * (docs/PROTOCOL.md, "Admin datagrams": frag_count n, frag_index, msg_len
+ * the whole text; every fragment but the last is full). */
+#define GW_ADMIN_TEXT_MAX (64 * 1024)
+struct gw_admin_asm {
+	char *text; /* len bytes (+1 for a NUL), malloc'd */
+	uint32_t len;
+	uint16_t count;
+	uint64_t mask; /* fragments seen */
+};
+/* Places one ADMIN reply datagram; 1 when the answer is complete (text,
+ * len), 0 while fragments are missing, -EBADMSG for a datagram that is not
+ * an ADMIN reply or does not fit the answer begun, -ENOMEM. */
+int gw_admin_asm_put(struct gw_admin_asm *a, const void *d, size_t len);
+void gw_admin_asm_reset(struct gw_admin_asm *a);
+
 /* ------------------------------------------------------------------ */
 /* Handshake                                                           */
 /* ------------------------------------------------------------------ */

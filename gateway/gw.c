@@ -215,6 +215,7 @@ struct gw_conn {
 	char word[5];
 	int atries;
 	uint64_t anext;
+	struct gw_admin_asm aasm; /* its answer, from ADMIN fragments */
 };
 
 /* Datagrams of one loop iteration, sent together (sendmmsg). */
@@ -509,6 +510,7 @@ reap(void)
 			free(c->auth[i].body);
 		free(c->auth);
 		free(c->chmem);
+		gw_admin_asm_reset(&c->aasm);
 		free(c->in);
 		free(c->out);
 		free(c);
@@ -1772,10 +1774,10 @@ static void
 admin_input(struct gw_conn *c)
 {
 	uint8_t d[2048];
-	char out[8192];
-	const char *t;
-	size_t tl, ol;
+	char *out;
+	size_t ol, cap;
 	ssize_t n;
+	int rc;
 
 	if (c->st != C_4LW)
 		return;
@@ -1783,22 +1785,31 @@ admin_input(struct gw_conn *c)
 	if (n < 0)
 		return; /* EAGAIN, or ICMP unreachable: the timer retries */
 	G.st.udp_rx++;
-	if (gw_admin_text(d, (size_t)n, &t, &tl) != 0) {
+	rc = gw_admin_asm_put(&c->aasm, d, (size_t)n);
+	if (rc < 0) {
 		G.st.udp_bad++;
 		return;
 	}
-	if (tl > sizeof(out) / 2)
-		tl = sizeof(out) / 2;
-	memcpy(out, t, tl);
-	ol = tl;
+	if (rc == 0)
+		return; /* more fragments to come (or a retry asks again) */
+	cap = (size_t)c->aasm.len + 8192; /* room for the gateway_ lines */
+	out = malloc(cap);
+	if (out == NULL) {
+		G.st.fourlw_failed++;
+		conn_closing(c);
+		return;
+	}
+	memcpy(out, c->aasm.text, c->aasm.len);
+	ol = c->aasm.len;
 	out[ol] = 0;
 	if (strcmp(c->word, "mntr") == 0 &&
-	    (tl < 16 || strstr(out, "not executed") == NULL)) {
+	    (ol < 16 || strstr(out, "not executed") == NULL)) {
 		if (ol > 0 && out[ol - 1] != '\n')
 			out[ol++] = '\n';
-		append_counters(out, sizeof(out), &ol);
+		append_counters(out, cap, &ol);
 	}
 	out_put(c, out, ol, NULL, 0);
+	free(out);
 	conn_closing(c);
 }
 
@@ -1818,6 +1829,7 @@ admin_timer(struct gw_conn *c)
 		conn_closing(c);
 		return;
 	}
+	gw_admin_asm_reset(&c->aasm); /* a fresh try: a fresh answer */
 	admin_send(c);
 }
 

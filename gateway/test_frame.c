@@ -522,6 +522,102 @@ cli_rejects_bad_flags(void **state)
 	assert_int_equal(parse(&c, smallbuf, 4), -EINVAL);
 }
 
+/* An ADMIN answer fragment as the server sends it (PROTOCOL.md, "Admin
+ * datagrams"). */
+static size_t
+admin_frag(uint8_t *d, const char *text, uint32_t total, uint16_t idx,
+	   uint16_t n, uint16_t full)
+{
+	struct proto_dgram_hdr h = {
+		.magic = PROTO_DGRAM_MAGIC,
+		.version = PROTO_DGRAM_VERSION,
+		.kind = PROTO_K_ADMIN,
+		.frag_count = n,
+		.frag_index = idx,
+		.msg_len = total,
+	};
+	size_t off = (size_t)idx * full;
+	size_t len = idx + 1 == n ? total - off : full;
+
+	h.payload_len = (uint16_t)len;
+	proto_dgram_hdr_encode(d, &h);
+	memcpy(d + PROTO_DGRAM_HDR_LEN, text + off, len);
+	return PROTO_DGRAM_HDR_LEN + len;
+}
+
+static void
+admin_answer_assembles_fragments_in_any_order(void **state)
+{
+	char text[3000];
+	uint8_t d[2048];
+	struct gw_admin_asm a = {0};
+	size_t n;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(text); i++)
+		text[i] = (char)('a' + i % 26);
+	/* three fragments of 1400, 1400 and 200 bytes: last, first, middle */
+	n = admin_frag(d, text, sizeof(text), 2, 3, 1400);
+	assert_int_equal(gw_admin_asm_put(&a, d, n), 0);
+	n = admin_frag(d, text, sizeof(text), 0, 3, 1400);
+	assert_int_equal(gw_admin_asm_put(&a, d, n), 0);
+	n = admin_frag(d, text, sizeof(text), 0, 3, 1400); /* duplicate */
+	assert_int_equal(gw_admin_asm_put(&a, d, n), 0);
+	n = admin_frag(d, text, sizeof(text), 1, 3, 1400);
+	assert_int_equal(gw_admin_asm_put(&a, d, n), 1);
+	assert_int_equal(a.len, sizeof(text));
+	assert_memory_equal(a.text, text, sizeof(text));
+	gw_admin_asm_reset(&a);
+	/* a one-datagram answer, as before fragments existed */
+	n = admin_frag(d, text, 100, 0, 1, 1400);
+	assert_int_equal(gw_admin_asm_put(&a, d, n), 1);
+	assert_int_equal(a.len, 100);
+	assert_memory_equal(a.text, text, 100);
+	gw_admin_asm_reset(&a);
+}
+
+static void
+admin_answer_rejects_fragments_that_do_not_fit(void **state)
+{
+	char text[3000] = {0};
+	uint8_t d[2048];
+	struct gw_admin_asm a = {0};
+	size_t n;
+
+	(void)state;
+	n = admin_frag(d, text, sizeof(text), 0, 3, 1400);
+	assert_int_equal(gw_admin_asm_put(&a, d, n), 0);
+	/* a fragment of another answer (other length) */
+	n = admin_frag(d, text, 2999, 1, 3, 1400);
+	assert_int_equal(gw_admin_asm_put(&a, d, n), -EBADMSG);
+	/* frag_index 9 of 3, and a text longer than the limit */
+	n = admin_frag(d, text, sizeof(text), 1, 3, 1400);
+	proto_dgram_hdr_encode(d, &(struct proto_dgram_hdr){
+					  .magic = PROTO_DGRAM_MAGIC,
+					  .version = PROTO_DGRAM_VERSION,
+					  .kind = PROTO_K_ADMIN,
+					  .frag_count = 3,
+					  .frag_index = 9,
+					  .msg_len = sizeof(text),
+					  .payload_len = 1400,
+				  });
+	assert_int_equal(gw_admin_asm_put(&a, d, n), -EBADMSG);
+	gw_admin_asm_reset(&a);
+	n = admin_frag(d, text, sizeof(text), 0, 3, 1400);
+	proto_dgram_hdr_encode(d, &(struct proto_dgram_hdr){
+					  .magic = PROTO_DGRAM_MAGIC,
+					  .version = PROTO_DGRAM_VERSION,
+					  .kind = PROTO_K_ADMIN,
+					  .frag_count = 3,
+					  .msg_len = GW_ADMIN_TEXT_MAX + 1,
+					  .payload_len = 1400,
+				  });
+	assert_int_equal(gw_admin_asm_put(&a, d, n), -EBADMSG);
+	/* not an ADMIN datagram */
+	assert_int_equal(gw_admin_asm_put(&a, d, 10), -EBADMSG);
+	gw_admin_asm_reset(&a);
+}
+
 int
 main(void)
 {
@@ -534,6 +630,9 @@ main(void)
 		cmocka_unit_test(fourlw_whitelist_matches_whole_words),
 		cmocka_unit_test(fourlw_refusal_is_zookeepers_text),
 		cmocka_unit_test(admin_dgram_matches_dpzk_4lw),
+		cmocka_unit_test(admin_answer_assembles_fragments_in_any_order),
+		cmocka_unit_test(
+			admin_answer_rejects_fragments_that_do_not_fit),
 		cmocka_unit_test(hello_decodes_the_c_clients_request),
 		cmocka_unit_test(hello_rejects_truncated_request),
 		cmocka_unit_test(upstream_connect_always_carries_read_only),
