@@ -105,9 +105,16 @@ public class JavaOps {
 		}
 	}
 
+	/* session states seen by each handle's default watcher, in order */
+	static final List<String> states =
+		Collections.synchronizedList(new ArrayList<>());
+
 	static ZooKeeper connect(String hp) throws Exception {
 		CountDownLatch up = new CountDownLatch(1);
+		int n = states.size();
 		ZooKeeper zk = new ZooKeeper(hp, 20000, ev -> {
+			if (ev.getType() == Watcher.Event.EventType.None)
+				states.add(n + ":" + ev.getState());
 			if (ev.getState() ==
 			    Watcher.Event.KeeperState.SyncConnected)
 				up.countDown();
@@ -146,6 +153,72 @@ public class JavaOps {
 			i = j;
 		}
 		out("  " + why + ": " + norm);
+	}
+
+	/* The server side restarts (run.sh's handshake): the Java client
+	 * reconnects with its session and re-arms every watch, persistent
+	 * and recursive ones included, with setWatches2. */
+	static void reconnect(ZooKeeper a, ZooKeeper b) throws Exception {
+		out("== reconnect (server side restarted)");
+		String dir = System.getenv("GWT_DIR");
+		if (dir == null) {
+			out("!! GWT_DIR is not set");
+			failures++;
+			return;
+		}
+		a.create("/j/rc", null, Ids.OPEN_ACL_UNSAFE,
+			 CreateMode.PERSISTENT);
+		a.create("/j/rc/d", null, Ids.OPEN_ACL_UNSAFE,
+			 CreateMode.PERSISTENT);
+		a.create("/j/rr", null, Ids.OPEN_ACL_UNSAFE,
+			 CreateMode.PERSISTENT);
+		a.addWatch("/j/rc", tag("rc-persistent"),
+			   AddWatchMode.PERSISTENT);
+		a.addWatch("/j/rr", tag("rr-recursive"),
+			   AddWatchMode.PERSISTENT_RECURSIVE);
+		a.getData("/j/rc/d", tag("d-data"), null);
+		a.exists("/j/rc/new", tag("new-exists"));
+		drain(a, "before");
+		long sid = a.getSessionId();
+		states.clear();
+		java.io.File req = new java.io.File(dir, "restart.req");
+		java.io.File done = new java.io.File(dir, "restart.done");
+		req.createNewFile();
+		for (int i = 0; i < 900 && !done.exists(); i++)
+			Thread.sleep(100);
+		if (!done.exists()) {
+			out("!! the runner did not restart the server");
+			failures++;
+			return;
+		}
+		done.delete();
+		for (int i = 0; i < 600; i++) {
+			if (a.getState().isConnected() &&
+			    b.getState().isConnected() &&
+			    states.contains("0:SyncConnected") &&
+			    states.contains("1:SyncConnected"))
+				break;
+			Thread.sleep(100);
+		}
+		List<String> seen = new ArrayList<>();
+		for (String x : new ArrayList<>(states))
+			if (x.startsWith("0:"))
+				seen.add(x.substring(2));
+		out("a states " + seen + ", same session " +
+		    (a.getSessionId() == sid));
+		b.setData("/j/rc", "1".getBytes(), -1);
+		b.setData("/j/rc/d", "1".getBytes(), -1);
+		b.create("/j/rc/new", null, Ids.OPEN_ACL_UNSAFE,
+			 CreateMode.PERSISTENT);
+		b.create("/j/rr/x", null, Ids.OPEN_ACL_UNSAFE,
+			 CreateMode.PERSISTENT);
+		b.create("/j/rr/x/y", null, Ids.OPEN_ACL_UNSAFE,
+			 CreateMode.PERSISTENT);
+		b.setData("/j/rr/x/y", "1".getBytes(), -1);
+		drain(a, "after changes by b");
+		b.setData("/j/rc/d", "2".getBytes(), -1);
+		b.setData("/j/rc", "2".getBytes(), -1);
+		drain(a, "again (one-time watches are spent)");
 	}
 
 	public static void main(String[] args) throws Exception {
@@ -291,6 +364,7 @@ public class JavaOps {
 			}, null);
 			l.await(30, TimeUnit.SECONDS);
 		});
+		reconnect(a, b);
 		b.close();
 		step("after b closed", () -> out(
 			"  /j/e " + (a.exists("/j/e", false) == null
