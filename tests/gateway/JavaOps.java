@@ -348,7 +348,7 @@ public class JavaOps {
 			a.create("/j/ttl2", "x".getBytes(),
 				 Ids.OPEN_ACL_UNSAFE,
 				 CreateMode.PERSISTENT_SEQUENTIAL_WITH_TTL, s,
-				 5000);
+				 600000);
 			out("  " + st(s));
 		});
 		step("getConfig", () -> {
