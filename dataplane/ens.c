@@ -1401,7 +1401,7 @@ hook_poll(struct dp_lcore *lc, void *arg)
 		work += process();
 		dt = dp_now_us() - t0;
 		if (dt > 50000)
-			ENS_LOG(WARNING, "a Ready batch took %" PRIu64 " ms\n",
+			ENS_EVT(WARNING, "a Ready batch took %" PRIu64 " ms\n",
 				dt / 1000);
 	}
 	if (E.dirty) {
@@ -1419,7 +1419,7 @@ hook_poll(struct dp_lcore *lc, void *arg)
 		uint64_t now = dp_now_us();
 
 		if (E.last_poll_us && now - E.last_poll_us > 200000)
-			ENS_LOG(WARNING,
+			ENS_EVT(WARNING,
 				"the lcore did not poll for %" PRIu64 " ms\n",
 				(now - E.last_poll_us) / 1000);
 		E.last_poll_us = now;

@@ -6,6 +6,7 @@
 #   scripts/ens-bench.sh [--build DIR] [--kills N] [--timing PROFILE]
 #                        [--ops N] [--no-latency] [--no-failover]
 #                        [--leader-kills M] [--idle POLICY] [--out DIR]
+#                        [--server-arg --KEY=VALUE]...
 #
 # Failover: 3 servers (--timing, default low-latency) and, before each
 # kill, a fresh ens_writer client (tests/ens/ens_writer.c) writing without
@@ -28,6 +29,9 @@
 # <= 200 ms.  MISSED when missed.  The load average is printed with every
 # figure: the test machine is shared.
 #
+# A kill whose servers' lcores did not run for a while (the machine is
+# shared: "the lcore did not poll for N ms" in their logs) says so.
+# --server-arg passes a flag to every server (e.g. --idle_sleep_max_us=100).
 # Needs root.  Bounded: every wait has a limit; the networks are torn
 # down on every exit.  Raw outputs are kept in --out (default a temp dir,
 # printed).
@@ -35,7 +39,7 @@ set -uo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 build=$top/build kills=20 timing=low-latency ops=20000 lat=1 fo=1
-lkills=3 out="" idle=adaptive
+lkills=3 out="" idle=adaptive sargs=()
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--build) build=$(cd "$2" && pwd); shift ;;
@@ -46,8 +50,9 @@ while [ $# -gt 0 ]; do
 	--no-failover) fo=0 ;;
 	--leader-kills) lkills=$2; shift ;;
 	--idle) idle=$2; shift ;;
+	--server-arg) sargs+=("$2"); shift ;;
 	--out) out=$2; shift ;;
-	-h | --help) sed -n '2,33p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,37p' "$0"; exit 0 ;;
 	*) echo "ens-bench: unknown argument '$1'" >&2; exit 2 ;;
 	esac
 	shift
@@ -110,7 +115,7 @@ up() { # up N TIMING-ARGS...
 	timeout 120 "$T" up "$n" --bin "$SERVER" --name "$name" --huge off \
 		--mem 64 --idle "$idle" --timeout 40 -- \
 		--data_dir="$data/$n-{i}" --session_timeout_min_ms=4000 \
-		--log_segment_mb=8 "${srv[@]}" "$@" >/dev/null ||
+		--log_segment_mb=8 "${srv[@]}" "${sargs[@]}" "$@" >/dev/null ||
 		{ echo "ens-bench: the test network did not come up" >&2; exit 1; }
 }
 down() {
@@ -238,7 +243,11 @@ import re, sys
 t0 = $t_kill / 1000.0
 ack = $ack / 1000.0
 look = lead = bc = None
+stall = 0
 for l in sys.stdin:
+    m = re.search(r'@([0-9.]+) the lcore did not poll for ([0-9]+) ms', l)
+    if m and t0 <= float(m.group(1)) <= ack + 1:
+        stall = max(stall, int(m.group(2)))
     m = re.search(r'@([0-9.]+) (\w+): (\w+)', l)
     if not m: continue
     t = float(m.group(1))
@@ -249,7 +258,7 @@ for l in sys.stdin:
     if role == 'leader' and ph == 'broadcast' and bc is None: bc = t
 def d(a, b):
     return '%4.0f' % ((b - a) * 1000) if a and b else '   ?'
-print('detect %s elect %s sync %s client %s' % (d(t0, look), d(look, lead), d(lead, bc), d(bc, ack)))
+print('detect %s elect %s sync %s client %s%s' % (d(t0, look), d(look, lead), d(lead, bc), d(bc, ack), '; a server lcore stalled %d ms' % stall if stall else ''))
 ")
 			echo "kill $k: leader $old, client on $c: failover $ms ms ($br ms) (load $(load))"
 		fi
