@@ -743,6 +743,16 @@ stat_done(int rc, const struct Stat *st, const void *data)
 }
 
 static void
+data_done(int rc, const char *value, int len, const struct Stat *st,
+	  const void *data)
+{
+	(void)st;
+	qpush(*(const char *)data, "completion %s -> %s data '%.*s'",
+	      (const char *)data, rcn(rc), rc == ZOK && len > 0 ? len : 0,
+	      rc == ZOK && value ? value : "");
+}
+
+static void
 pmulti(int rc, int n, const zoo_op_t *ops, zoo_op_result_t *res)
 {
 	out("  multi -> %s", rcn(rc));
@@ -955,6 +965,14 @@ s_watch(void)
 			str_done, "A acreate") != ZOK)
 		fail("acreate");
 	wait_events('A', 4, 30);
+	drain("A, in delivery order");
+
+	out("-- another session's write: the event before the new data");
+	get(&zo_a, "/gwt/w/d", "A.cross");
+	set(&zo_b, "/gwt/w/d", "cross", 5, -1);
+	if (zoo_aget(zo_a.zh, "/gwt/w/d", 0, data_done, "A aget") != ZOK)
+		fail("aget");
+	wait_events('A', 2, 30);
 	drain("A, in delivery order");
 
 	out("-- pipelined async writes: completions in order");
