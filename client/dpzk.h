@@ -24,7 +24,8 @@
  * before the reply of any later request that observes the change
  * (ZooKeeper's guarantee).  Completions run in request order.
  *
- * Reconnects: when the channel to a server dies (no answer within about
+ * Reconnects: when the channel to a server dies (nothing acknowledged of
+ * outstanding data for max(8 x RTT, 150 ms), or no answer at all within
  * 2/3 of the session timeout), the handle reconnects — to the next server
  * of the list — with the same session id and password, resends its auth
  * data, re-arms its watches (setWatches) and resends every request that

@@ -788,6 +788,7 @@ on_connected(struct dpzk_handle *zh, const struct proto_dgram_hdr *h,
 	if (cfg->rto_max_ns < cfg->rto_init_ns)
 		cfg->rto_max_ns = cfg->rto_init_ns;
 	zh->chan_up = true;
+	zh->unacked_since = 0;
 	zh->state = DPZK_CONNECTED_STATE;
 	zh->disconnected_since = 0;
 	push_session(zh, DPZK_CONNECTED_STATE);
@@ -958,6 +959,55 @@ fail_stale_while_disconnected(struct dpzk_handle *zh)
 	}
 }
 
+/*
+ * A server that acknowledges nothing of what we sent for this long is
+ * taken for dead and the handle moves to the next server, without waiting
+ * 2/3 of the session timeout.  Over TCP, ZooKeeper's client learns of a
+ * killed server at once (the peer's kernel resets the connection); over
+ * UDP only silence tells, and the channel acknowledges every datagram
+ * within a delayed-ack time whatever the request costs, so silence with
+ * data outstanding means the server (or its lcore) is gone.  Moving early
+ * is safe: sessions are global and a retried write is applied once.
+ * Bounded below so a loaded server's stall is not taken for a death, and
+ * above by the 2/3-timeout rule.
+ */
+#define UNRESPONSIVE_MIN_NS (150 * MS)
+
+static uint64_t
+unresponsive_ns(const struct dpzk_handle *zh)
+{
+	uint64_t d = 8 * proto_chan_srtt(&zh->ch);
+	uint64_t cap = timeout_ns(zh) * 2 / 3;
+
+	if (d < UNRESPONSIVE_MIN_NS)
+		d = UNRESPONSIVE_MIN_NS;
+	return d < cap ? d : cap;
+}
+
+/* Starts the silence clock when data is outstanding, restarts it when the
+ * server has answered since, stops it when nothing is outstanding. */
+static void
+track_unacked(struct dpzk_handle *zh)
+{
+	if (!zh->chan_up || proto_chan_outstanding(&zh->ch) == 0) {
+		zh->unacked_since = 0;
+		return;
+	}
+	if (zh->unacked_since == 0 || zh->last_rx > zh->unacked_since)
+		zh->unacked_since = zh->now;
+}
+
+static bool
+server_unresponsive(const struct dpzk_handle *zh, uint64_t now)
+{
+	uint64_t d;
+
+	if (zh->unacked_since == 0 || zh->last_rx > zh->unacked_since)
+		return false;
+	d = unresponsive_ns(zh);
+	return now - zh->unacked_since >= d && now - zh->last_rx >= d;
+}
+
 int
 dpzk_process(struct dpzk_handle *zh, uint64_t now)
 {
@@ -992,7 +1042,8 @@ dpzk_process(struct dpzk_handle *zh, uint64_t now)
 			uint64_t t = timeout_ns(zh);
 
 			if (proto_chan_timer(&zh->ch, now) == -ETIMEDOUT ||
-			    now - zh->last_rx >= t * 2 / 3)
+			    now - zh->last_rx >= t * 2 / 3 ||
+			    server_unresponsive(zh, now))
 				conn_lost(zh, true);
 			else if (now - zh->last_tx >= t / 3)
 				proto_chan_ping(&zh->ch, now);
@@ -1004,6 +1055,7 @@ dpzk_process(struct dpzk_handle *zh, uint64_t now)
 			fail_stale_while_disconnected(zh);
 		}
 		flush_sends(zh);
+		track_unacked(zh);
 	}
 	dispatch(zh);
 	if (zh->terminal)
@@ -1027,6 +1079,9 @@ dpzk_next_deadline(const struct dpzk_handle *zh)
 			d = c;
 		if (zh->last_rx + t * 2 / 3 < d)
 			d = zh->last_rx + t * 2 / 3;
+		if (zh->unacked_since &&
+		    zh->unacked_since + unresponsive_ns(zh) < d)
+			d = zh->unacked_since + unresponsive_ns(zh);
 		if (zh->last_tx + t / 3 < d)
 			d = zh->last_tx + t / 3;
 	} else {

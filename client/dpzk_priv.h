@@ -112,6 +112,11 @@ struct dpzk_handle {
 	uint64_t now;
 	uint64_t last_rx;
 	uint64_t last_tx;
+	/* since when the server has acknowledged none of our outstanding
+	 * data (0: nothing outstanding, or it answered since): a server that
+	 * stays silent with data outstanding is taken for dead long before
+	 * the 2/3-timeout rule (dpzk_core.c, unresponsive_ns) */
+	uint64_t unacked_since;
 	int close_reason; /* set by a CLOSE seen inside proto_chan_input */
 
 	int32_t next_xid;

@@ -522,6 +522,49 @@ test_retried_write_gets_its_first_result(void **state)
 	fakesrv_shared_free(sh);
 }
 
+/* A server that goes silent while a request is outstanding is left long
+ * before 2/3 of the session timeout (the rule a TCP client gets for free
+ * from the peer's reset): with a 30 s session the request completes on the
+ * other server while the 2/3 rule (20 s) is still far away. */
+static void
+test_silent_server_is_left_before_two_thirds_of_the_timeout(void **state)
+{
+	struct fakesrv_shared *sh = fakesrv_shared_new();
+	struct fakesrv *a = fakesrv_start(sh), *b = fakesrv_start(sh);
+	struct fakesrv *cur, *other;
+	char hosts[160], out[64] = "";
+	struct dpzk_handle *zh;
+	int64_t sid;
+	uint64_t t0;
+
+	(void)state;
+	fakesrv_set_max_timeout(a, 30000);
+	fakesrv_set_max_timeout(b, 30000);
+	snprintf(hosts, sizeof(hosts), "%s,%s", fakesrv_addr(a),
+		 fakesrv_addr(b));
+	zh = connect_to(hosts, 30000, NULL);
+	assert_int_equal(dpzk_recv_timeout(zh), 30000);
+	sid = dpzk_client_id(zh)->session_id;
+	cur = strcmp(dpzk_current_server(zh), fakesrv_addr(a)) == 0 ? a : b;
+	other = cur == a ? b : a;
+	fakesrv_set_mute(cur, true);
+	assert_int_equal(dpzk_acreate(zh, "/silent", "1", 1, NULL, 0, 0,
+				      create_done, out),
+			 DPZK_ZOK);
+	t0 = dpzk_now();
+	/* bounded by half the 2/3 rule: 10 s */
+	for (int i = 0; i < 1000 && out[0] == '\0'; i++)
+		dpzk_poll_once(zh, 10);
+	assert_string_equal(out, "0:/silent");
+	assert_true(dpzk_now() - t0 < 10000000000ull);
+	assert_string_equal(dpzk_current_server(zh), fakesrv_addr(other));
+	assert_int_equal(dpzk_client_id(zh)->session_id, sid);
+	dpzk_close(zh);
+	fakesrv_stop(a);
+	fakesrv_stop(b);
+	fakesrv_shared_free(sh);
+}
+
 static void
 test_multi_read_each_op_on_its_own(void **state)
 {
@@ -837,6 +880,8 @@ main(void)
 		cmocka_unit_test(test_expired_session_reported),
 		cmocka_unit_test(test_stateless_close_triggers_reattach),
 		cmocka_unit_test(test_failover_keeps_session_and_retries),
+		cmocka_unit_test(
+			test_silent_server_is_left_before_two_thirds_of_the_timeout),
 		cmocka_unit_test(test_recursive_watch_sees_descendants),
 		cmocka_unit_test(test_persistent_watch_stays_armed),
 		cmocka_unit_test(test_multi_results_per_op),
