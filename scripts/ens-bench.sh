@@ -22,6 +22,9 @@
 # (→ a leader decided), sync (→ the new leader in broadcast), client (→ the
 # acknowledgement).
 #
+# Disk: O_DSYNC write p50 alone and with three writers at once (the test
+# network's servers share one disk, so each replicated write costs three
+# concurrent log writes: their slowdown is the floor of the ratio).
 # Latency: dpzk-bench closed loop, one client, depth 1: setData and
 # create (create-delete workload) on a single node, then on the 3-node
 # ensemble through the leader and through a follower.  Goals are printed
@@ -153,8 +156,36 @@ EOF
 echo "ens-bench: $(date -u +%FT%TZ), $(nproc) cores, dpzk $(git -C "$top" rev-parse --short HEAD 2>/dev/null), timing profile $timing, idle $idle, out $out"
 
 # ---------------------------------------------------------------- latency
+# dsync P: p50 (us) of O_DSYNC 4 KiB writes with P writers at once on
+# the data directory's disk (each prints its own; the median of them)
+dsync() {
+	local p=$1 i
+	for ((i = 1; i <= p; i++)); do
+		mkdir -p "$data/dsync$i"
+		"$BENCH" -w dsync-write --dir "$data/dsync$i" -n 3000 -d 20 -q \
+			--json 2>/dev/null | python3 -c "
+import json, sys
+try:
+    print('%.0f' % json.load(sys.stdin)['results']['histograms'][0]['p50_us'])
+except Exception:
+    print(0)
+" &
+	done | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+	wait
+	rm -rf "$data"/dsync*
+}
+
 if [ "$lat" -eq 1 ]; then
 	declare -A L
+	# All servers of the test network log to one disk: in a 3-node run
+	# three logs write at once.  How much slower that makes each write is
+	# the floor of the 3-node/single ratio on this machine.
+	d1=$(dsync 1) d3=$(dsync 3)
+	python3 -c "
+d1, d3 = $d1, $d3
+print('disk: O_DSYNC 4 KiB write p50 %d us alone, %d us with 3 writers at once (%.2fx: the floor of the 3-node/single ratio with one shared disk)' % (d1, d3, d3 / d1 if d1 else 0))
+"
+	echo "  (load $(load))"
 	up 1
 	for wl in set create-delete; do
 		L[1-$wl]=$(bench single 1 "$wl")
