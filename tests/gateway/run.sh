@@ -136,6 +136,7 @@ trap cleanup EXIT
 trap 'exit 143' INT TERM
 
 nsx() { ip netns exec "$ns" "$@"; }
+export PYTHONDONTWRITEBYTECODE=1 # no __pycache__ in the source tree
 
 # ------------------------------------------------------------ network
 if [ $have_gw -eq 1 ]; then
