@@ -278,6 +278,24 @@ fill_multi(struct proto_multi_result *m, int32_t type, const struct ares *r)
 		m->err = r->err;
 		return;
 	}
+	/* the result types Apache ZooKeeper sends (its multi txn records a
+	 * create2 as a create, and container/TTL creates answer as create2):
+	 * a create or create2 op → create {path}; a container or TTL create →
+	 * create2 {path, Stat}; its clients know no result of type 19 or 21 */
+	switch (type) {
+	case PROTO_OP_CREATE2:
+		type = PROTO_OP_CREATE;
+		break;
+	case PROTO_OP_CREATECONTAINER:
+	case PROTO_OP_CREATETTL:
+		type = PROTO_OP_CREATE2;
+		break;
+	case PROTO_OP_DELETECONTAINER:
+		type = PROTO_OP_DELETE;
+		break;
+	default:
+		break;
+	}
 	m->type = type;
 	m->path = r->path;
 	m->stat = r->stat;

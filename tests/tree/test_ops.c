@@ -641,13 +641,38 @@ multi_applies_all_with_one_zxid(void **st_)
 	assert_int_equal(wr(e, &c, &q), 0);
 	assert_int_equal(e->resp.multi.n, 4);
 	assert_int_equal(e->resp.multi.r[0].type, PROTO_OP_CREATE);
-	assert_int_equal(e->resp.multi.r[1].type, PROTO_OP_CREATE2);
-	assert_int_equal(e->resp.multi.r[1].stat.czxid, e->zxid);
+	/* ZooKeeper answers a create2 inside a multi as a create */
+	assert_int_equal(e->resp.multi.r[1].type, PROTO_OP_CREATE);
 	assert_int_equal(e->resp.multi.r[2].type, PROTO_OP_SETDATA);
 	assert_int_equal(e->resp.multi.r[2].stat.version, 1);
 	assert_int_equal(e->resp.multi.r[3].type, PROTO_OP_CHECK);
 	assert_int_equal(st(e, "/m/a").mzxid, e->zxid);
 	assert_int_equal(st(e, "/m").czxid, e->zxid);
+	env_free(e);
+}
+
+/* Inside a multi, ZooKeeper answers container and TTL creates with result
+ * type create2 (path + Stat); its clients know no result types 19 or 21. */
+static void
+multi_container_and_ttl_results_are_create2(void **st_)
+{
+	(void)st_;
+	struct env *e = env_ttl();
+	struct proto_request ops[2];
+	ops[0] = op_create("/mc", PROTO_CM_CONTAINER);
+	ops[0].type = PROTO_OP_CREATECONTAINER;
+	ops[1] = op_create("/mt", PROTO_CM_PERSISTENT_WITH_TTL);
+	ops[1].type = PROTO_OP_CREATETTL;
+	ops[1].ttl = 60000;
+	struct proto_request q = {.type = PROTO_OP_MULTI,
+				  .multi = {.n = 2, .ops = ops}};
+	struct tree_client c = cl(0);
+	assert_int_equal(wr(e, &c, &q), 0);
+	assert_int_equal(e->resp.multi.n, 2);
+	assert_int_equal(e->resp.multi.r[0].type, PROTO_OP_CREATE2);
+	assert_int_equal(e->resp.multi.r[0].stat.czxid, e->zxid);
+	assert_int_equal(e->resp.multi.r[1].type, PROTO_OP_CREATE2);
+	assert_int_equal(e->resp.multi.r[1].stat.czxid, e->zxid);
 	env_free(e);
 }
 
@@ -989,6 +1014,7 @@ main(void)
 		cmocka_unit_test(createcontainer_needs_container_flag),
 		cmocka_unit_test(gc_scan_is_bounded_by_budget),
 		cmocka_unit_test(multi_applies_all_with_one_zxid),
+		cmocka_unit_test(multi_container_and_ttl_results_are_create2),
 		cmocka_unit_test(multi_failure_rolls_back_and_reports_each_op),
 		cmocka_unit_test(multi_rollback_leaves_pending_overlay_clean),
 		cmocka_unit_test(check_outside_multi_is_unimplemented),
