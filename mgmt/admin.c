@@ -6,10 +6,12 @@
  * counters the polling core publishes.  Pure functions: the mgmt thread
  * calls them, the unit tests call them without EAL.
  */
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -59,6 +61,25 @@ mgmt_4lw_allowed(const char *wl, const char *word)
 
 /* The role comes from the published counters (srv.c fills it, from
  * dataplane/ens.c in an ensemble): one place for srvr, stat and mntr. */
+/* Open descriptors of this process (ZooKeeper's
+ * zk_open_file_descriptor_count, from the JVM's UnixOperatingSystemMXBean);
+ * -1 when /proc is not there. */
+static long
+open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	long n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own descriptor */
+}
+
 static const char *
 state(const struct srv_stats *s)
 {
@@ -80,6 +101,7 @@ ensemble_lines(struct out *o, const struct srv_stats *s)
 		    s->zab_max_follower_lag);
 	}
 	put(o, "zk_dpzk_forward_timeouts\t%" PRIu64 "\n", s->ens_fwd_timeouts);
+	put(o, "zk_dpzk_parked_writes\t%" PRIu64 "\n", s->ens_parked);
 }
 
 static void
@@ -161,6 +183,19 @@ mgmt_format_4lw(const char *word, const struct srv_stats *s,
 		put(&o, "zk_approximate_data_size\t%" PRIu64 "\n",
 		    s->data_bytes);
 		put(&o, "zk_global_sessions\t%" PRIu64 "\n", s->tree_sessions);
+		{
+			struct rlimit rl;
+			long fds = open_fds();
+
+			if (fds >= 0 && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+				put(&o, "zk_open_file_descriptor_count\t%ld\n",
+				    fds);
+				put(&o,
+				    "zk_max_file_descriptor_count\t%" PRIu64
+				    "\n",
+				    (uint64_t)rl.rlim_cur);
+			}
+		}
 		put(&o, "zk_dpzk_latency_p50_ns\t%" PRIu64 "\n", s->lat_p50_ns);
 		put(&o, "zk_dpzk_latency_p99_ns\t%" PRIu64 "\n", s->lat_p99_ns);
 		put(&o, "zk_dpzk_latency_p999_ns\t%" PRIu64 "\n",

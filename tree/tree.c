@@ -270,12 +270,16 @@ make_system_nodes(struct tree *t)
 		return -ENOMEM;
 	struct tnode *zk = node_insert(t, t->root, "/zookeeper", 10, NULL, 0,
 				       all, 0, 0, 0);
+	struct tnode *cfg = NULL;
 	if (zk == NULL ||
 	    node_insert(t, zk, "/zookeeper/quota", 16, NULL, 0, all, 0, 0, 0) ==
 		    NULL ||
-	    node_insert(t, zk, "/zookeeper/config", 17, NULL, 0, ro, 0, 0, 0) ==
-		    NULL)
+	    (cfg = node_insert(t, zk, "/zookeeper/config", 17, NULL, 0, ro, 0,
+			       0, 0)) == NULL)
 		return -ENOMEM;
+	/* ZooKeeper makes it with aclVersion -1 (ZooKeeperServer's
+	 * config node stat) */
+	cfg->aversion = -1;
 	acl_unref(t, all);
 	acl_unref(t, ro);
 	return 0;

@@ -267,6 +267,9 @@ test_admin_standalone_has_no_ensemble_lines(void **state)
 	assert_true(fmt("mntr", &st, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, "zk_server_state\tstandalone\n"));
 	assert_null(strstr(out, "zk_dpzk_zab_epoch"));
+	/* ZooKeeper's descriptor counts (Linux) */
+	assert_non_null(strstr(out, "zk_open_file_descriptor_count\t"));
+	assert_non_null(strstr(out, "zk_max_file_descriptor_count\t"));
 	assert_true(fmt("srvr", &st, out, sizeof(out)) > 0);
 	assert_non_null(strstr(out, "Mode: standalone\n"));
 }
