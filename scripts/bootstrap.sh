@@ -28,7 +28,7 @@ pkgs=(meson ninja-build pkg-config gcc make git python3 iproute2 procps
 	dpdk dpdk-dev libdpdk-dev liburing-dev libhugetlbfs-dev libcmocka-dev
 	libsodium-dev libedit-dev clang-format util-linux e2fsprogs bc
 	libssl-dev iputils-ping zookeeper libzookeeper-mt-dev gnuplot-nox
-	python3-kazoo)
+	python3-kazoo default-jdk-headless)
 # shellcheck disable=SC2206
 pkgs+=(${DPZK_EXTRA_PKGS:-})
 
