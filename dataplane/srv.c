@@ -118,6 +118,7 @@ struct pend {
 	uint8_t *rbuf; /* the reply, encoded when the commit applied */
 	uint32_t rlen;
 	uint64_t fwd_us; /* follower: when it was forwarded (0: not) */
+	bool parked;	 /* a write held while there is no leader */
 };
 
 struct srv {
@@ -169,6 +170,7 @@ struct srv {
 	 * commit: every entry before it is done or waits for no commit */
 	uint32_t ens_cur;
 	uint64_t fwd_check_next_us;
+	uint32_t parked_n; /* entries parked (see ens_forward) */
 
 	struct srv_stats st;
 	uint64_t hist[64]; /* log2 ns buckets of server-side latency */
@@ -1850,6 +1852,7 @@ gc_found(void *arg, const char *path, size_t len)
 
 static void ens_touch(uint64_t now_us);
 static void ens_fwd_expire(uint64_t now_us);
+static void ens_unpark(uint32_t to);
 
 static void
 hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
@@ -1889,6 +1892,12 @@ hook_timer(struct dp_lcore *lc, void *arg, uint64_t now_us)
 	if (S.ens && now_us >= S.touch_next_us && !ens_leading()) {
 		S.touch_next_us = now_us + S.dc.tick_ms * 500ull;
 		ens_touch(now_us);
+	}
+	if (S.ens && S.parked_n) {
+		uint32_t to = ens_forward_target();
+
+		if (to)
+			ens_unpark(to);
 	}
 	if (S.ens && S.pq_n && now_us >= S.fwd_check_next_us) {
 		S.fwd_check_next_us = now_us + 10000;
@@ -2203,6 +2212,10 @@ ens_pend_fail(struct pend *p, int32_t err)
 	p->done = true;
 	p->eerr = err;
 	p->wait_zxid = 0;
+	if (p->parked) {
+		p->parked = false;
+		S.parked_n--;
+	}
 	if (p->kind == P_TXN && p->client && p->rbuf == NULL &&
 	    encode_reply(p->xid, S.last_applied, err, NULL, &len) == 0) {
 		p->rbuf = malloc(len);
@@ -2214,7 +2227,35 @@ ens_pend_fail(struct pend *p, int32_t err)
 	}
 }
 
-/* Follower: send a session's request to the leader; its entry waits. */
+/* Send the parked writes, oldest first, now that there is a leader (they
+ * were never sent, so none of them can have been committed). */
+static void
+ens_unpark(uint32_t to)
+{
+	uint64_t now = dp_now_us();
+
+	for (uint32_t i = S.pq_head, k = 0; k < S.pq_n && S.parked_n;
+	     k++, i = (i + 1) % S.pq_cap) {
+		struct pend *p = &S.pq[i];
+
+		if (!p->parked)
+			continue;
+		p->parked = false;
+		S.parked_n--;
+		p->fwd_us = now;
+		if (ens_send_request(to, arena_ptr(p->off), p->len) != 0)
+			ens_pend_fail(p, PROTO_ZCONNECTIONLOSS);
+	}
+}
+
+/* Follower: send a session's request to the leader; its entry waits.
+ * With no leader (an election), a write or close is parked instead of
+ * refused: it waits in the FIFO, in order, and goes to the next leader
+ * as soon as there is one (ens_unpark), or fails with CONNECTIONLOSS
+ * after forward_timeout_ms.  A client writing through a follower thus
+ * rides through a failover instead of retrying into a server that can
+ * only refuse (ZooKeeper's followers drop their clients instead).
+ * Syncs and session creations are still refused at once. */
 static void
 ens_forward(struct sess *s, uint32_t slot, int kind,
 	    const struct proto_req_hdr *h, const uint8_t *body, size_t blen,
@@ -2224,16 +2265,23 @@ ens_forward(struct sess *s, uint32_t slot, int kind,
 	uint8_t *b, *w;
 	struct pend *p;
 	size_t need = 64 + blen + (size_t)s->n_ids * (ID_STR + 20);
+	bool park = false;
 
 	if (to == 0) {
-		/* no leader now (the client retries; ZooKeeper drops the
-		 * connection), or we lead with too much in flight */
+		/* no leader now, or we lead with too much in flight (or
+		 * are still establishing) */
+		park = !ens_leading() &&
+		       (kind == ENS_FWD_WRITE || kind == ENS_FWD_CLOSE);
 		if (kind == ENS_FWD_CREATE) {
 			sess_free(s);
 			return;
 		}
-		queue_reply_or_send(s, slot, h->xid, ens_refusal(), t0);
-		return;
+		if (!park) {
+			queue_reply_or_send(s, slot, h->xid, ens_refusal(), t0);
+			return;
+		}
+	} else if (S.parked_n) {
+		ens_unpark(to); /* older writes first */
 	}
 	p = pq_push();
 	b = malloc(need);
@@ -2291,8 +2339,17 @@ ens_forward(struct sess *s, uint32_t slot, int kind,
 	if (blen)
 		memcpy(w, body, blen);
 	w += blen;
-	if (ens_send_request(to, b, (size_t)(w - b)) != 0)
+	if (park) {
+		if (pend_store(p, b, (size_t)(w - b)) != 0) {
+			ens_pend_fail(p, PROTO_ZCONNECTIONLOSS);
+		} else {
+			p->parked = true;
+			S.parked_n++;
+			S.st.ens_parked++;
+		}
+	} else if (ens_send_request(to, b, (size_t)(w - b)) != 0) {
 		ens_pend_fail(p, PROTO_ZCONNECTIONLOSS);
+	}
 	free(b);
 }
 
@@ -2757,7 +2814,10 @@ srv_ens_role(uint8_t role, uint32_t leader, bool leading)
 	     k++, i = (i + 1) % S.pq_cap) {
 		struct pend *p = &S.pq[i];
 
-		if (p->ens && !p->done)
+		/* parked writes were never sent: they wait for the next
+		 * leader, unless that is this server (then the client
+		 * retries here directly) */
+		if (p->ens && !p->done && (!p->parked || leading))
 			ens_pend_fail(p, PROTO_ZCONNECTIONLOSS);
 	}
 	if (leading) {

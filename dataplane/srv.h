@@ -92,6 +92,7 @@ struct srv_stats {
 	uint64_t zab_max_follower_lag;		      /* zxids */
 	uint64_t ens_fwd_timeouts; /* forwarded writes never answered */
 	uint64_t ens_match_scans;  /* commits matched out of FIFO order */
+	uint64_t ens_parked;	   /* writes held through an election */
 };
 
 /* Set up the service: tree and log are owned by the caller and used only
