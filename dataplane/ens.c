@@ -1404,17 +1404,20 @@ hook_poll(struct dp_lcore *lc, void *arg)
 			ENS_EVT(WARNING, "a Ready batch took %" PRIu64 " ms\n",
 				dt / 1000);
 	}
+	/* Zab messages go out now, not at the next Tx drain: each hop of
+	 * a commit (PROPOSAL, ACK, COMMIT) would otherwise wait up to
+	 * tx_drain_us in the buffer — an ACK sent after a log completion
+	 * has no Rx burst behind it to flush it.  And before the log write
+	 * is submitted: the PROPOSAL starts the followers' writes, and the
+	 * submission wakes an io_uring worker that may take this core for a
+	 * while. */
+	if (E.sent)
+		dp_tx_flush(lc);
 	if (E.dirty) {
 		nlog_flush(E.l);
 		E.dirty = false;
 		work++;
 	}
-	/* Zab messages go out now, not at the next Tx drain: each hop of
-	 * a commit (PROPOSAL, ACK, COMMIT) would otherwise wait up to
-	 * tx_drain_us in the buffer — an ACK sent after a log completion
-	 * has no Rx burst behind it to flush it. */
-	if (E.sent)
-		dp_tx_flush(lc);
 	{
 		uint64_t now = dp_now_us();
 
