@@ -25,8 +25,10 @@
  * (ZooKeeper's guarantee).  Completions run in request order.
  *
  * Reconnects: when the channel to a server dies (nothing acknowledged of
- * outstanding data for max(8 x RTT, 150 ms), or no answer at all within
- * 2/3 of the session timeout), the handle reconnects — to the next server
+ * outstanding data for max(8 x RTT, 150 ms); requests taken but
+ * unanswered and liveness PINGs unanswered for as long; or no answer at
+ * all within 2/3 of the session timeout), the handle reconnects — to the
+ * next server
  * of the list — with the same session id and password, resends its auth
  * data, re-arms its watches (setWatches) and resends every request that
  * has no reply yet with the same xid; the server answers a retried write

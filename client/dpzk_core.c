@@ -789,6 +789,7 @@ on_connected(struct dpzk_handle *zh, const struct proto_dgram_hdr *h,
 		cfg->rto_max_ns = cfg->rto_init_ns;
 	zh->chan_up = true;
 	zh->unacked_since = 0;
+	zh->probe_since = 0;
 	zh->state = DPZK_CONNECTED_STATE;
 	zh->disconnected_since = 0;
 	push_session(zh, DPZK_CONNECTED_STATE);
@@ -985,26 +986,52 @@ unresponsive_ns(const struct dpzk_handle *zh)
 }
 
 /* Starts the silence clock when data is outstanding, restarts it when the
- * server has answered since, stops it when nothing is outstanding. */
+ * server has answered since, stops it when nothing is outstanding.  With
+ * nothing outstanding but requests acknowledged and still unanswered (the
+ * server took them and says nothing), the server's liveness is probed:
+ * PINGs, which its channel acknowledges at once whatever the requests
+ * cost, a few per unresponsive period; an answer ends the probe. */
 static void
 track_unacked(struct dpzk_handle *zh)
 {
-	if (!zh->chan_up || proto_chan_outstanding(&zh->ch) == 0) {
+	uint64_t d;
+
+	if (!zh->chan_up) {
 		zh->unacked_since = 0;
+		zh->probe_since = 0;
 		return;
 	}
-	if (zh->unacked_since == 0 || zh->last_rx > zh->unacked_since)
-		zh->unacked_since = zh->now;
+	if (proto_chan_outstanding(&zh->ch) > 0) {
+		if (zh->unacked_since == 0 || zh->last_rx > zh->unacked_since)
+			zh->unacked_since = zh->now;
+		zh->probe_since = 0;
+		return;
+	}
+	zh->unacked_since = 0;
+	d = unresponsive_ns(zh);
+	if (zh->npending == 0 || zh->now - zh->last_rx < d) {
+		zh->probe_since = 0; /* nothing waits, or the server spoke */
+		return;
+	}
+	if (zh->probe_since == 0)
+		zh->probe_since = zh->now;
+	if (zh->probe_last < zh->probe_since ||
+	    zh->now - zh->probe_last >= d / 4) {
+		proto_chan_ping(&zh->ch, zh->now);
+		zh->probe_last = zh->now;
+	}
 }
 
 static bool
 server_unresponsive(const struct dpzk_handle *zh, uint64_t now)
 {
-	uint64_t d;
+	uint64_t d = unresponsive_ns(zh);
 
+	if (zh->probe_since && zh->last_rx <= zh->probe_since &&
+	    now - zh->probe_since >= d)
+		return true; /* probed for a whole period: no answer */
 	if (zh->unacked_since == 0 || zh->last_rx > zh->unacked_since)
 		return false;
-	d = unresponsive_ns(zh);
 	return now - zh->unacked_since >= d && now - zh->last_rx >= d;
 }
 
@@ -1054,8 +1081,8 @@ dpzk_process(struct dpzk_handle *zh, uint64_t now)
 				send_connect(zh);
 			fail_stale_while_disconnected(zh);
 		}
-		flush_sends(zh);
 		track_unacked(zh);
+		flush_sends(zh);
 	}
 	dispatch(zh);
 	if (zh->terminal)
@@ -1082,6 +1109,18 @@ dpzk_next_deadline(const struct dpzk_handle *zh)
 		if (zh->unacked_since &&
 		    zh->unacked_since + unresponsive_ns(zh) < d)
 			d = zh->unacked_since + unresponsive_ns(zh);
+		if (zh->npending && !zh->probe_since &&
+		    proto_chan_outstanding(&zh->ch) == 0 &&
+		    zh->last_rx + unresponsive_ns(zh) < d)
+			d = zh->last_rx + unresponsive_ns(zh);
+		if (zh->probe_since) {
+			uint64_t q = unresponsive_ns(zh);
+
+			if (zh->probe_last + q / 4 < d)
+				d = zh->probe_last + q / 4;
+			if (zh->probe_since + q < d)
+				d = zh->probe_since + q;
+		}
 		if (zh->last_tx + t / 3 < d)
 			d = zh->last_tx + t / 3;
 	} else {

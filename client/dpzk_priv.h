@@ -117,6 +117,9 @@ struct dpzk_handle {
 	 * stays silent with data outstanding is taken for dead long before
 	 * the 2/3-timeout rule (dpzk_core.c, unresponsive_ns) */
 	uint64_t unacked_since;
+	/* requests acknowledged but unanswered: since when the server is
+	 * being probed with PINGs (0: not probing), and the last PING */
+	uint64_t probe_since, probe_last;
 	int close_reason; /* set by a CLOSE seen inside proto_chan_input */
 
 	int32_t next_xid;

@@ -565,6 +565,49 @@ test_silent_server_is_left_before_two_thirds_of_the_timeout(void **state)
 	fakesrv_shared_free(sh);
 }
 
+/* A server that took a request (its channel acknowledged it) and then went
+ * silent: nothing is outstanding at the channel level, so the handle
+ * probes the server with PINGs, which a live server's channel answers at
+ * once; unanswered, it moves to the other server well before the 2/3 rule,
+ * where the retried write gets its result. */
+static void
+test_server_that_took_a_request_and_died_is_probed_and_left(void **state)
+{
+	struct fakesrv_shared *sh = fakesrv_shared_new();
+	struct fakesrv *a = fakesrv_start(sh), *b = fakesrv_start(sh);
+	struct fakesrv *cur, *other;
+	char hosts[160], out[64] = "";
+	struct dpzk_handle *zh;
+
+	(void)state;
+	fakesrv_set_max_timeout(a, 30000);
+	fakesrv_set_max_timeout(b, 30000);
+	snprintf(hosts, sizeof(hosts), "%s,%s", fakesrv_addr(a),
+		 fakesrv_addr(b));
+	zh = connect_to(hosts, 30000, NULL);
+	cur = strcmp(dpzk_current_server(zh), fakesrv_addr(a)) == 0 ? a : b;
+	other = cur == a ? b : a;
+	fakesrv_blackhole_replies(cur, true);
+	assert_int_equal(dpzk_acreate(zh, "/probe", "1", 1, NULL, 0, 0,
+				      create_done, out),
+			 DPZK_ZOK);
+	for (int i = 0; i < 500 && fakesrv_op_count(cur, 15) == 0; i++)
+		dpzk_poll_once(zh, 10);
+	assert_int_equal(fakesrv_op_count(cur, 15 /* create2 */), 1);
+	for (int i = 0; i < 10; i++) /* its acknowledgement arrives */
+		dpzk_poll_once(zh, 10);
+	fakesrv_set_mute(cur, true);
+	/* bounded by half the 2/3 rule (20 s) */
+	for (int i = 0; i < 1000 && out[0] == '\0'; i++)
+		dpzk_poll_once(zh, 10);
+	assert_string_equal(out, "0:/probe");
+	assert_string_equal(dpzk_current_server(zh), fakesrv_addr(other));
+	dpzk_close(zh);
+	fakesrv_stop(a);
+	fakesrv_stop(b);
+	fakesrv_shared_free(sh);
+}
+
 static void
 test_multi_read_each_op_on_its_own(void **state)
 {
@@ -882,6 +925,8 @@ main(void)
 		cmocka_unit_test(test_failover_keeps_session_and_retries),
 		cmocka_unit_test(
 			test_silent_server_is_left_before_two_thirds_of_the_timeout),
+		cmocka_unit_test(
+			test_server_that_took_a_request_and_died_is_probed_and_left),
 		cmocka_unit_test(test_recursive_watch_sees_descendants),
 		cmocka_unit_test(test_persistent_watch_stays_armed),
 		cmocka_unit_test(test_multi_results_per_op),
