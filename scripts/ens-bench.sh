@@ -256,7 +256,9 @@ failover() {
 		kill -9 "$(cat "$run/pid.$old")"
 		ack=""
 		for ((t = 0; t < 300; t++)); do
-			ack=$(awk -v e="$e0" '$1 == "epoch" && $2 > e {print $4; exit}' "$wlog")
+			# the first epoch change after the kill (an election
+			# just before it, a spurious one, is not this kill's)
+			ack=$(awk -v e="$e0" -v t="$t_kill" '$1 == "epoch" && $2 > e && $4 >= t {print $4; exit}' "$wlog")
 			[ -n "$ack" ] && break
 			sleep 0.1
 		done
