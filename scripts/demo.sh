@@ -1,24 +1,30 @@
 #!/usr/bin/env bash
-# demo.sh — the main job, and the first thing a new user runs:
+# demo.sh — the main job, and the first thing a new user runs.  By default
+# it runs three parts in a row, each in test networks of its own:
 #
-#   1. bootstrap: Debian packages, hugepages, build (idempotent);
-#   2. the floor: a minimal DPDK UDP echo (dpzk-echo) in a private test
-#      network, 10,000 round trips from a kernel UDP client;
-#   3. dpzk-server in a private test network (net_tap, 198.18.0.0/24):
-#      a scripted zkCli-style session with dpzk-cli (create, get, watch,
-#      ephemeral, sequential, multi-free recipes), a restart that recovers
-#      from the log, and a latency sample: getData and setData p50/p99/p99.9
-#      over 10,000 ops each, printed beside the floor;
-#   4. everything it started is stopped, also on failure or Ctrl-C.
+#   1. single node (--single alone): bootstrap (Debian packages,
+#      hugepages, build; idempotent); the floor (a minimal DPDK UDP echo,
+#      10,000 round trips from a kernel UDP client); dpzk-server in a
+#      private test network (net_tap, 198.18.0.0/24): a scripted
+#      zkCli-style session with dpzk-cli, a restart that recovers from the
+#      log, and a latency sample (getData and setData p50/p99/p99.9 over
+#      10,000 ops each) beside the floor;
+#   2. a local 3-server ensemble (--ensemble alone): election, a write
+#      through a follower read back from another server, kill -9 of the
+#      leader under a writer with the failover time, the old leader
+#      rejoining;
+#   3. the bench (--bench alone): scripts/bench-compare.sh --quick, dpzk
+#      beside Apache ZooKeeper (standalone and 3-node) in one run, the
+#      floors and the goals as ratios (--full-bench: the full run, ~15 min;
+#      --no-bench: skip it).
+#   Everything it started is stopped, also on failure or Ctrl-C.
 #
-#   scripts/demo.sh [--ops N] [--keep]     (--keep leaves the network up)
-#   scripts/demo.sh --ensemble [--keep]    a 3-server ensemble instead:
-#       election, a write through a follower read back from another
-#       server, kill -9 of the leader, failover time, the old leader
-#       rejoining
+#   scripts/demo.sh [--ops N] [--keep] [--single|--ensemble|--bench]
+#                   [--no-bench|--full-bench]
+#   --keep leaves the test networks up (single and ensemble parts).
 #   The ensemble runs the low-latency timing profile (a dead leader is
-#   noticed in ~60 ms); DPZK_TIMING=default scripts/demo.sh --ensemble for
-#   the conservative one (1 s), DPZK_SYNC_LIMIT=N to set sync_limit alone
+#   noticed in ~60 ms); DPZK_TIMING=default for the conservative one (1 s),
+#   DPZK_SYNC_LIMIT=N to set sync_limit alone.
 # Needs root (network namespaces, DPDK); re-runs itself with sudo.
 set -uo pipefail
 
@@ -29,17 +35,46 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
-ops=10000 keep=0 ensemble=0
+ops=10000 keep=0 ensemble=0 part=all bench=quick
+pass=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	--ops) ops=$2; shift ;;
-	--keep) keep=1 ;;
-	--ensemble) ensemble=1 ;;
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	--ops) ops=$2; pass+=(--ops "$2"); shift ;;
+	--keep) keep=1; pass+=(--keep) ;;
+	--single) part=single ;;
+	--ensemble) part=ensemble; ensemble=1 ;;
+	--bench) part=bench ;;
+	--no-bench) bench=none ;;
+	--full-bench) bench=full ;;
+	-h | --help) sed -n '2,30p' "$0"; exit 0 ;;
 	*) echo "demo.sh: unknown argument '$1' (try --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+
+run_bench() {
+	local args=(--out /tmp/dpzk-demo-bench)
+	[ "$bench" = quick ] && args+=(--quick)
+	printf '\n\033[1m== %s\033[0m\n' "the bench: dpzk beside Apache ZooKeeper (scripts/bench-compare.sh ${args[*]})"
+	"$top/scripts/bench-compare.sh" "${args[@]}"
+}
+
+if [ "$part" = all ]; then
+	rc=0
+	"$0" --single "${pass[@]}" || rc=1
+	"$0" --ensemble "${pass[@]}" || rc=1
+	if [ "$bench" != none ]; then
+		run_bench || rc=1
+	fi
+	echo
+	[ "$rc" -eq 0 ] && echo "demo.sh: all parts done" || echo "demo.sh: a part failed (see above)"
+	exit "$rc"
+fi
+if [ "$part" = bench ]; then
+	[ "$bench" = none ] && bench=quick
+	run_bench
+	exit $?
+fi
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 scripts/bootstrap.sh || exit 1
