@@ -563,8 +563,9 @@ others(struct sample *out, size_t *n, size_t max)
 	struct sample *s;
 	struct proto_connect_req cr = {
 		0, 0x100000005LL, 30000, 0, (struct proto_view){passwd, 16}, 0};
-	struct proto_connect_resp cp = {0, 20000, 0x0123456789abcdefLL,
-					(struct proto_view){passwd, 16}, 0, 0};
+	struct proto_connect_resp cp = {
+		0, 20000, 0x0123456789abcdefLL, (struct proto_view){passwd, 16},
+		0, 0};
 	struct proto_watcher_event ev = {PROTO_EV_NODE_CHILDREN_CHANGED,
 					 PROTO_STATE_SYNC_CONNECTED, V("/app")};
 	struct proto_req_hdr rh = {12, PROTO_OP_GETDATA};

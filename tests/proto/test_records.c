@@ -287,8 +287,8 @@ test_golden_connect_response_is_37_or_36_bytes(void **state)
 		0xa4, 0xa5, 0xa6, 0xa7, 0xa8, 0xa9, 0xaa, 0xab,
 		0xac, 0xad, 0xae, 0xaf, 0x01, /* readOnly true */
 	};
-	struct proto_connect_resp c = {
-		0, 20000, 0x0123456789abcdefLL, {pw, 16}, 1, 0};
+	struct proto_connect_resp c = {0,	 20000, 0x0123456789abcdefLL,
+				       {pw, 16}, 1,	0};
 	uint8_t out[64];
 	struct proto_wbuf w;
 
@@ -308,8 +308,9 @@ static void
 test_connect_resp_last_xid_extension(void **state)
 {
 	uint8_t pw[16] = {1, 2, 3};
-	struct proto_connect_resp c = {
-		0, 20000, 0x0123456789abcdefLL, {pw, 16}, 0, 77}, d;
+	struct proto_connect_resp c = {0,	 20000, 0x0123456789abcdefLL,
+				       {pw, 16}, 0,	77},
+				  d;
 	uint8_t out[64];
 	struct proto_wbuf w;
 
