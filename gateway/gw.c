@@ -104,6 +104,7 @@ static const uint8_t zero_key[16];
 	X(sessions_closed)                                                     \
 	X(connect_server_switch)                                               \
 	X(reattach_started)                                                    \
+	X(upstream_unresponsive)                                               \
 	X(reattached)                                                          \
 	X(resent_requests)                                                     \
 	X(unknown_outcome)                                                     \
@@ -197,6 +198,10 @@ struct gw_conn {
 	struct proto_chan ch;
 	void *chmem;
 	uint64_t last_rx, last_tx;
+	/* liveness of the upstream server (as libdpzk's): since when none of
+	 * the outstanding data is acknowledged; since when, and last, the
+	 * server is probed with PINGs while it owes replies and is silent */
+	uint64_t unacked_since, probe_since, probe_last;
 	int close_reason;	/* CLOSE seen inside proto_chan_input */
 	bool close_after_reply; /* UNIMPLEMENTED / closeSession answered */
 	uint32_t q_sent;	/* FIFO entries sent on this channel */
@@ -1837,6 +1842,71 @@ admin_timer(struct gw_conn *c)
 /* Timers                                                              */
 /* ------------------------------------------------------------------ */
 
+/*
+ * A server that acknowledges nothing of what is outstanding, or owes
+ * replies and answers no PING, for max(8 x srtt, 150 ms) is taken for dead
+ * and the session is reattached elsewhere (upstream_lost), long before the
+ * 2/3-of-the-timeout rule: a server's channel acknowledges every datagram
+ * and PING at once however long the requests take, so that silence means
+ * it is gone (a TCP client would have had a reset).  The same rule as
+ * libdpzk's (docs/PROTOCOL.md §8 §2.3).
+ */
+#define UNRESPONSIVE_MIN (150 * MS)
+
+static uint64_t
+unresponsive_ns(const struct gw_conn *c)
+{
+	uint64_t d = 8 * proto_chan_srtt(&c->ch);
+	uint64_t cap = (uint64_t)c->timeout_ms * MS * 2 / 3;
+
+	if (d < UNRESPONSIVE_MIN)
+		d = UNRESPONSIVE_MIN;
+	return d < cap ? d : cap;
+}
+
+static void
+liveness_track(struct gw_conn *c)
+{
+	uint64_t d;
+
+	if (!c->chan_up) {
+		c->unacked_since = 0;
+		c->probe_since = 0;
+		return;
+	}
+	if (proto_chan_outstanding(&c->ch) > 0) {
+		if (c->unacked_since == 0 || c->last_rx > c->unacked_since)
+			c->unacked_since = G.now;
+		c->probe_since = 0;
+		return;
+	}
+	c->unacked_since = 0;
+	d = unresponsive_ns(c);
+	if (c->q.n == 0 || G.now - c->last_rx < d) {
+		c->probe_since = 0; /* nothing owed, or the server spoke */
+		return;
+	}
+	if (c->probe_since == 0)
+		c->probe_since = G.now;
+	if (c->probe_last < c->probe_since || G.now - c->probe_last >= d / 4) {
+		proto_chan_ping(&c->ch, G.now);
+		c->probe_last = G.now;
+	}
+}
+
+static bool
+upstream_unresponsive(const struct gw_conn *c)
+{
+	uint64_t d = unresponsive_ns(c);
+
+	if (c->probe_since && c->last_rx <= c->probe_since &&
+	    G.now - c->probe_since >= d)
+		return true;
+	if (c->unacked_since == 0 || c->last_rx > c->unacked_since)
+		return false;
+	return G.now - c->unacked_since >= d && G.now - c->last_rx >= d;
+}
+
 static void
 conn_sched(struct gw_conn *c)
 {
@@ -1858,9 +1928,25 @@ conn_sched(struct gw_conn *c)
 		break;
 	case C_LIVE:
 		t = (uint64_t)c->timeout_ms * MS;
+		liveness_track(c);
 		d = proto_chan_next_deadline(&c->ch);
 		if (c->last_rx + t * 2 / 3 < d)
 			d = c->last_rx + t * 2 / 3;
+		if (c->unacked_since &&
+		    c->unacked_since + unresponsive_ns(c) < d)
+			d = c->unacked_since + unresponsive_ns(c);
+		if (c->probe_since) {
+			uint64_t q = unresponsive_ns(c);
+
+			if (c->probe_last + q / 4 < d)
+				d = c->probe_last + q / 4;
+			if (c->probe_since + q < d)
+				d = c->probe_since + q;
+		} else if (c->chan_up && c->q.n &&
+			   proto_chan_outstanding(&c->ch) == 0 &&
+			   c->last_rx + unresponsive_ns(c) < d) {
+			d = c->last_rx + unresponsive_ns(c);
+		}
 		if (c->last_tx + t / 3 < d)
 			d = c->last_tx + t / 3;
 		if (c->last_client_rx + t < d)
@@ -1947,7 +2033,10 @@ conn_timer(struct gw_conn *c)
 			return;
 		}
 		if (proto_chan_timer(&c->ch, G.now) == -ETIMEDOUT ||
-		    G.now - c->last_rx >= t * 2 / 3) {
+		    G.now - c->last_rx >= t * 2 / 3 ||
+		    upstream_unresponsive(c)) {
+			if (upstream_unresponsive(c))
+				G.st.upstream_unresponsive++;
 			upstream_lost(c);
 			return;
 		}
