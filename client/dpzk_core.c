@@ -788,8 +788,7 @@ on_connected(struct dpzk_handle *zh, const struct proto_dgram_hdr *h,
 	if (cfg->rto_max_ns < cfg->rto_init_ns)
 		cfg->rto_max_ns = cfg->rto_init_ns;
 	zh->chan_up = true;
-	zh->unacked_since = 0;
-	zh->probe_since = 0;
+	memset(&zh->live, 0, sizeof(zh->live));
 	zh->state = DPZK_CONNECTED_STATE;
 	zh->disconnected_since = 0;
 	push_session(zh, DPZK_CONNECTED_STATE);
@@ -960,79 +959,13 @@ fail_stale_while_disconnected(struct dpzk_handle *zh)
 	}
 }
 
-/*
- * A server that acknowledges nothing of what we sent for this long is
- * taken for dead and the handle moves to the next server, without waiting
- * 2/3 of the session timeout.  Over TCP, ZooKeeper's client learns of a
- * killed server at once (the peer's kernel resets the connection); over
- * UDP only silence tells, and the channel acknowledges every datagram
- * within a delayed-ack time whatever the request costs, so silence with
- * data outstanding means the server (or its lcore) is gone.  Moving early
- * is safe: sessions are global and a retried write is applied once.
- * Bounded below so a loaded server's stall is not taken for a death, and
- * above by the 2/3-timeout rule.
- */
-#define UNRESPONSIVE_MIN_NS (150 * MS)
-
+/* The liveness period: proto_liveness_period, bounded by the 2/3 rule.
+ * Moving early is safe: sessions are global and a retried write is applied
+ * once. */
 static uint64_t
-unresponsive_ns(const struct dpzk_handle *zh)
+live_period(const struct dpzk_handle *zh)
 {
-	uint64_t d = 8 * proto_chan_srtt(&zh->ch);
-	uint64_t cap = timeout_ns(zh) * 2 / 3;
-
-	if (d < UNRESPONSIVE_MIN_NS)
-		d = UNRESPONSIVE_MIN_NS;
-	return d < cap ? d : cap;
-}
-
-/* Starts the silence clock when data is outstanding, restarts it when the
- * server has answered since, stops it when nothing is outstanding.  With
- * nothing outstanding but requests acknowledged and still unanswered (the
- * server took them and says nothing), the server's liveness is probed:
- * PINGs, which its channel acknowledges at once whatever the requests
- * cost, a few per unresponsive period; an answer ends the probe. */
-static void
-track_unacked(struct dpzk_handle *zh)
-{
-	uint64_t d;
-
-	if (!zh->chan_up) {
-		zh->unacked_since = 0;
-		zh->probe_since = 0;
-		return;
-	}
-	if (proto_chan_outstanding(&zh->ch) > 0) {
-		if (zh->unacked_since == 0 || zh->last_rx > zh->unacked_since)
-			zh->unacked_since = zh->now;
-		zh->probe_since = 0;
-		return;
-	}
-	zh->unacked_since = 0;
-	d = unresponsive_ns(zh);
-	if (zh->npending == 0 || zh->now - zh->last_rx < d) {
-		zh->probe_since = 0; /* nothing waits, or the server spoke */
-		return;
-	}
-	if (zh->probe_since == 0)
-		zh->probe_since = zh->now;
-	if (zh->probe_last < zh->probe_since ||
-	    zh->now - zh->probe_last >= d / 4) {
-		proto_chan_ping(&zh->ch, zh->now);
-		zh->probe_last = zh->now;
-	}
-}
-
-static bool
-server_unresponsive(const struct dpzk_handle *zh, uint64_t now)
-{
-	uint64_t d = unresponsive_ns(zh);
-
-	if (zh->probe_since && zh->last_rx <= zh->probe_since &&
-	    now - zh->probe_since >= d)
-		return true; /* probed for a whole period: no answer */
-	if (zh->unacked_since == 0 || zh->last_rx > zh->unacked_since)
-		return false;
-	return now - zh->unacked_since >= d && now - zh->last_rx >= d;
+	return proto_liveness_period(&zh->ch, timeout_ns(zh) * 2 / 3);
 }
 
 int
@@ -1070,7 +1003,8 @@ dpzk_process(struct dpzk_handle *zh, uint64_t now)
 
 			if (proto_chan_timer(&zh->ch, now) == -ETIMEDOUT ||
 			    now - zh->last_rx >= t * 2 / 3 ||
-			    server_unresponsive(zh, now))
+			    proto_liveness_dead(&zh->live, zh->last_rx, now,
+						live_period(zh)))
 				conn_lost(zh, true);
 			else if (now - zh->last_tx >= t / 3)
 				proto_chan_ping(&zh->ch, now);
@@ -1081,7 +1015,10 @@ dpzk_process(struct dpzk_handle *zh, uint64_t now)
 				send_connect(zh);
 			fail_stale_while_disconnected(zh);
 		}
-		track_unacked(zh);
+		if (zh->chan_up)
+			proto_liveness_track(&zh->live, &zh->ch,
+					     zh->npending > 0, zh->last_rx, now,
+					     live_period(zh));
 		flush_sends(zh);
 	}
 	dispatch(zh);
@@ -1106,21 +1043,11 @@ dpzk_next_deadline(const struct dpzk_handle *zh)
 			d = c;
 		if (zh->last_rx + t * 2 / 3 < d)
 			d = zh->last_rx + t * 2 / 3;
-		if (zh->unacked_since &&
-		    zh->unacked_since + unresponsive_ns(zh) < d)
-			d = zh->unacked_since + unresponsive_ns(zh);
-		if (zh->npending && !zh->probe_since &&
-		    proto_chan_outstanding(&zh->ch) == 0 &&
-		    zh->last_rx + unresponsive_ns(zh) < d)
-			d = zh->last_rx + unresponsive_ns(zh);
-		if (zh->probe_since) {
-			uint64_t q = unresponsive_ns(zh);
-
-			if (zh->probe_last + q / 4 < d)
-				d = zh->probe_last + q / 4;
-			if (zh->probe_since + q < d)
-				d = zh->probe_since + q;
-		}
+		c = proto_liveness_deadline(&zh->live, &zh->ch,
+					    zh->npending > 0, zh->last_rx,
+					    live_period(zh));
+		if (c < d)
+			d = c;
 		if (zh->last_tx + t / 3 < d)
 			d = zh->last_tx + t / 3;
 	} else {

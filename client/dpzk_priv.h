@@ -112,14 +112,10 @@ struct dpzk_handle {
 	uint64_t now;
 	uint64_t last_rx;
 	uint64_t last_tx;
-	/* since when the server has acknowledged none of our outstanding
-	 * data (0: nothing outstanding, or it answered since): a server that
-	 * stays silent with data outstanding is taken for dead long before
-	 * the 2/3-timeout rule (dpzk_core.c, unresponsive_ns) */
-	uint64_t unacked_since;
-	/* requests acknowledged but unanswered: since when the server is
-	 * being probed with PINGs (0: not probing), and the last PING */
-	uint64_t probe_since, probe_last;
+	/* the server's liveness while connected (proto_liveness_*): long
+	 * silence with data outstanding or replies owed moves the handle on
+	 * long before the 2/3-timeout rule */
+	struct proto_liveness live;
 	int close_reason; /* set by a CLOSE seen inside proto_chan_input */
 
 	int32_t next_xid;

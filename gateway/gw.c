@@ -198,16 +198,13 @@ struct gw_conn {
 	struct proto_chan ch;
 	void *chmem;
 	uint64_t last_rx, last_tx;
-	/* liveness of the upstream server (as libdpzk's): since when none of
-	 * the outstanding data is acknowledged; since when, and last, the
-	 * server is probed with PINGs while it owes replies and is silent */
-	uint64_t unacked_since, probe_since, probe_last;
-	int close_reason;	/* CLOSE seen inside proto_chan_input */
-	bool close_after_reply; /* UNIMPLEMENTED / closeSession answered */
-	uint32_t q_sent;	/* FIFO entries sent on this channel */
-	size_t pend_bytes;	/* bytes of the FIFO's messages */
-	bool reattaching;	/* connecting again under a live client */
-	uint64_t lost_at;	/* last sign of life of the lost upstream */
+	struct proto_liveness live; /* the upstream server's, as libdpzk's */
+	int close_reason;	    /* CLOSE seen inside proto_chan_input */
+	bool close_after_reply;	    /* UNIMPLEMENTED / closeSession answered */
+	uint32_t q_sent;	    /* FIFO entries sent on this channel */
+	size_t pend_bytes;	    /* bytes of the FIFO's messages */
+	bool reattaching;	    /* connecting again under a live client */
+	uint64_t lost_at;	    /* last sign of life of the lost upstream */
 	uint8_t passwd[PROTO_PASSWD_LEN];
 	/* what the server forgets when the session changes connection,
 	 * replayed after a reattach: armed watches and accepted auths */
@@ -1309,6 +1306,7 @@ reattached(struct gw_conn *c, const struct proto_connect_resp *r,
 
 	proto_chan_reset(&c->ch, c->sid, key, G.now);
 	c->chan_up = true;
+	memset(&c->live, 0, sizeof(c->live));
 	c->reattaching = false;
 	c->st = C_LIVE;
 	c->last_rx = c->last_tx = G.now;
@@ -1399,6 +1397,7 @@ on_connected(struct gw_conn *c, const uint8_t *d, size_t len,
 	}
 	c->chan_init = true;
 	c->chan_up = true;
+	memset(&c->live, 0, sizeof(c->live));
 	c->next_uxid = gw_first_xid(r.last_xid);
 	c->st = C_LIVE;
 	c->last_rx = c->last_tx = c->last_client_rx = G.now;
@@ -1842,69 +1841,14 @@ admin_timer(struct gw_conn *c)
 /* Timers                                                              */
 /* ------------------------------------------------------------------ */
 
-/*
- * A server that acknowledges nothing of what is outstanding, or owes
- * replies and answers no PING, for max(8 x srtt, 150 ms) is taken for dead
- * and the session is reattached elsewhere (upstream_lost), long before the
- * 2/3-of-the-timeout rule: a server's channel acknowledges every datagram
- * and PING at once however long the requests take, so that silence means
- * it is gone (a TCP client would have had a reset).  The same rule as
- * libdpzk's (docs/PROTOCOL.md §8 §2.3).
- */
-#define UNRESPONSIVE_MIN (150 * MS)
-
+/* The upstream liveness period (proto_liveness_*, as libdpzk's): a server
+ * silent that long with data outstanding or replies owed is left and the
+ * session reattached (upstream_lost), long before the 2/3 rule. */
 static uint64_t
-unresponsive_ns(const struct gw_conn *c)
+live_period(const struct gw_conn *c)
 {
-	uint64_t d = 8 * proto_chan_srtt(&c->ch);
-	uint64_t cap = (uint64_t)c->timeout_ms * MS * 2 / 3;
-
-	if (d < UNRESPONSIVE_MIN)
-		d = UNRESPONSIVE_MIN;
-	return d < cap ? d : cap;
-}
-
-static void
-liveness_track(struct gw_conn *c)
-{
-	uint64_t d;
-
-	if (!c->chan_up) {
-		c->unacked_since = 0;
-		c->probe_since = 0;
-		return;
-	}
-	if (proto_chan_outstanding(&c->ch) > 0) {
-		if (c->unacked_since == 0 || c->last_rx > c->unacked_since)
-			c->unacked_since = G.now;
-		c->probe_since = 0;
-		return;
-	}
-	c->unacked_since = 0;
-	d = unresponsive_ns(c);
-	if (c->q.n == 0 || G.now - c->last_rx < d) {
-		c->probe_since = 0; /* nothing owed, or the server spoke */
-		return;
-	}
-	if (c->probe_since == 0)
-		c->probe_since = G.now;
-	if (c->probe_last < c->probe_since || G.now - c->probe_last >= d / 4) {
-		proto_chan_ping(&c->ch, G.now);
-		c->probe_last = G.now;
-	}
-}
-
-static bool
-upstream_unresponsive(const struct gw_conn *c)
-{
-	uint64_t d = unresponsive_ns(c);
-
-	if (c->probe_since && c->last_rx <= c->probe_since &&
-	    G.now - c->probe_since >= d)
-		return true;
-	if (c->unacked_since == 0 || c->last_rx > c->unacked_since)
-		return false;
-	return G.now - c->unacked_since >= d && G.now - c->last_rx >= d;
+	return proto_liveness_period(&c->ch,
+				     (uint64_t)c->timeout_ms * MS * 2 / 3);
 }
 
 static void
@@ -1928,24 +1872,19 @@ conn_sched(struct gw_conn *c)
 		break;
 	case C_LIVE:
 		t = (uint64_t)c->timeout_ms * MS;
-		liveness_track(c);
+		if (c->chan_up)
+			proto_liveness_track(&c->live, &c->ch, c->q.n > 0,
+					     c->last_rx, G.now, live_period(c));
 		d = proto_chan_next_deadline(&c->ch);
 		if (c->last_rx + t * 2 / 3 < d)
 			d = c->last_rx + t * 2 / 3;
-		if (c->unacked_since &&
-		    c->unacked_since + unresponsive_ns(c) < d)
-			d = c->unacked_since + unresponsive_ns(c);
-		if (c->probe_since) {
-			uint64_t q = unresponsive_ns(c);
+		if (c->chan_up) {
+			uint64_t l = proto_liveness_deadline(
+				&c->live, &c->ch, c->q.n > 0, c->last_rx,
+				live_period(c));
 
-			if (c->probe_last + q / 4 < d)
-				d = c->probe_last + q / 4;
-			if (c->probe_since + q < d)
-				d = c->probe_since + q;
-		} else if (c->chan_up && c->q.n &&
-			   proto_chan_outstanding(&c->ch) == 0 &&
-			   c->last_rx + unresponsive_ns(c) < d) {
-			d = c->last_rx + unresponsive_ns(c);
+			if (l < d)
+				d = l;
 		}
 		if (c->last_tx + t / 3 < d)
 			d = c->last_tx + t / 3;
@@ -1996,6 +1935,7 @@ static void
 conn_timer(struct gw_conn *c)
 {
 	uint64_t t;
+	bool silent;
 
 	switch (c->st) {
 	case C_HELLO:
@@ -2032,10 +1972,12 @@ conn_timer(struct gw_conn *c)
 			conn_kill(c, &G.st.closed_client_timeout);
 			return;
 		}
+		silent = c->chan_up &&
+			 proto_liveness_dead(&c->live, c->last_rx, G.now,
+					     live_period(c));
 		if (proto_chan_timer(&c->ch, G.now) == -ETIMEDOUT ||
-		    G.now - c->last_rx >= t * 2 / 3 ||
-		    upstream_unresponsive(c)) {
-			if (upstream_unresponsive(c))
+		    G.now - c->last_rx >= t * 2 / 3 || silent) {
+			if (silent)
 				G.st.upstream_unresponsive++;
 			upstream_lost(c);
 			return;

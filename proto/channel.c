@@ -1175,3 +1175,75 @@ proto_chan_stats(const struct proto_chan *ch)
 {
 	return &ch->st;
 }
+
+/* ------------------------------------------------------------------ */
+/* Liveness of the server (client side)                                */
+/* ------------------------------------------------------------------ */
+
+uint64_t
+proto_liveness_period(const struct proto_chan *ch, uint64_t cap_ns)
+{
+	uint64_t d = 8 * proto_chan_srtt(ch);
+
+	if (d < PROTO_LIVENESS_MIN_NS)
+		d = PROTO_LIVENESS_MIN_NS;
+	return d < cap_ns ? d : cap_ns;
+}
+
+void
+proto_liveness_track(struct proto_liveness *lv, struct proto_chan *ch,
+		     bool owed, uint64_t last_rx, uint64_t now, uint64_t period)
+{
+	if (proto_chan_outstanding(ch) > 0) {
+		/* the silence clock restarts whenever the server spoke */
+		if (lv->unacked_since == 0 || last_rx > lv->unacked_since)
+			lv->unacked_since = now;
+		lv->probe_since = 0;
+		return;
+	}
+	lv->unacked_since = 0;
+	if (!owed || now - last_rx < period) {
+		lv->probe_since = 0; /* nothing owed, or the server spoke */
+		return;
+	}
+	if (lv->probe_since == 0)
+		lv->probe_since = now;
+	if (lv->probe_last < lv->probe_since ||
+	    now - lv->probe_last >= period / 4) {
+		proto_chan_ping(ch, now);
+		lv->probe_last = now;
+	}
+}
+
+bool
+proto_liveness_dead(const struct proto_liveness *lv, uint64_t last_rx,
+		    uint64_t now, uint64_t period)
+{
+	if (lv->probe_since && last_rx <= lv->probe_since &&
+	    now - lv->probe_since >= period)
+		return true; /* probed for a whole period: no answer */
+	if (lv->unacked_since == 0 || last_rx > lv->unacked_since)
+		return false;
+	return now - lv->unacked_since >= period && now - last_rx >= period;
+}
+
+uint64_t
+proto_liveness_deadline(const struct proto_liveness *lv,
+			const struct proto_chan *ch, bool owed,
+			uint64_t last_rx, uint64_t period)
+{
+	uint64_t d = UINT64_MAX;
+
+	if (lv->unacked_since)
+		d = lv->unacked_since + period;
+	if (lv->probe_since) {
+		if (lv->probe_last + period / 4 < d)
+			d = lv->probe_last + period / 4;
+		if (lv->probe_since + period < d)
+			d = lv->probe_since + period;
+	} else if (owed && proto_chan_outstanding(ch) == 0 &&
+		   last_rx + period < d) {
+		d = last_rx + period; /* when probing would start */
+	}
+	return d;
+}

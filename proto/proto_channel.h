@@ -301,6 +301,40 @@ uint64_t proto_chan_srtt(const struct proto_chan *ch);
 const struct proto_chan_stats *proto_chan_stats(const struct proto_chan *ch);
 const char *proto_chan_drop_name(int reason);
 
+/*
+ * Liveness of the server at the other end of a client-side channel
+ * (libdpzk, dpzk-gateway): a server whose channel acknowledges nothing of
+ * what is outstanding, or that owes replies and answers no PING, for one
+ * period is taken for dead, long before the 2/3-of-the-session-timeout
+ * rule.  A live server's channel acknowledges every datagram and PING at
+ * once however long the requests take, so that silence means it is gone
+ * (what a TCP client learns from the peer's reset).  docs/PROTOCOL.md §8
+ * §2.3.  The owner keeps a struct proto_liveness per connection (zeroed at
+ * connect), calls track after each processing pass (it sends the probe
+ * PINGs), asks dead from its timer, and wakes at deadline.  owed: requests
+ * sent and not yet answered; last_rx: the last authenticated datagram from
+ * the server; all times in ns.
+ */
+struct proto_liveness {
+	uint64_t unacked_since; /* data outstanding and nothing acked since */
+	uint64_t probe_since;	/* probing: the server owes and is silent */
+	uint64_t probe_last;	/* the last probe PING */
+};
+
+#define PROTO_LIVENESS_MIN_NS (150ull * 1000 * 1000)
+
+/* The period: max(8 x srtt, 150 ms), at most cap_ns. */
+uint64_t proto_liveness_period(const struct proto_chan *ch, uint64_t cap_ns);
+void proto_liveness_track(struct proto_liveness *lv, struct proto_chan *ch,
+			  bool owed, uint64_t last_rx, uint64_t now,
+			  uint64_t period);
+bool proto_liveness_dead(const struct proto_liveness *lv, uint64_t last_rx,
+			 uint64_t now, uint64_t period);
+/* When track/dead must run next; UINT64_MAX when nothing is watched. */
+uint64_t proto_liveness_deadline(const struct proto_liveness *lv,
+				 const struct proto_chan *ch, bool owed,
+				 uint64_t last_rx, uint64_t period);
+
 #ifdef __cplusplus
 }
 #endif
