@@ -59,21 +59,7 @@ gw_4lw_classify(const uint8_t p[4])
 bool
 gw_4lw_allowed(const char *wl, const char *word)
 {
-	size_t n = strlen(word);
-	const char *p = wl;
-
-	while (*p) {
-		while (*p == ',' || *p == ' ')
-			p++;
-		if (p[0] == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
-			return true;
-		if (strncmp(p, word, n) == 0 &&
-		    (p[n] == 0 || p[n] == ',' || p[n] == ' '))
-			return true;
-		while (*p && *p != ',' && *p != ' ')
-			p++;
-	}
-	return false;
+	return proto_4lw_allowed(wl, word);
 }
 
 int

@@ -42,21 +42,7 @@ put(struct out *o, const char *fmt, ...)
 bool
 mgmt_4lw_allowed(const char *wl, const char *word)
 {
-	size_t n = strlen(word);
-	const char *p = wl;
-
-	if (strcmp(wl, "*") == 0)
-		return true;
-	while (*p) {
-		while (*p == ',' || *p == ' ')
-			p++;
-		if (strncmp(p, word, n) == 0 &&
-		    (p[n] == 0 || p[n] == ',' || p[n] == ' '))
-			return true;
-		while (*p && *p != ',' && *p != ' ')
-			p++;
-	}
-	return false;
+	return proto_4lw_allowed(wl, word);
 }
 
 /* The role comes from the published counters (srv.c fills it, from

@@ -267,3 +267,23 @@ proto_dgram_verify(const void *p, size_t len, const uint8_t key[16])
 		return -EBADMSG;
 	return 0;
 }
+
+bool
+proto_4lw_allowed(const char *wl, const char *word)
+{
+	size_t n = strlen(word);
+	const char *p = wl;
+
+	while (*p) {
+		while (*p == ',' || *p == ' ')
+			p++;
+		if (p[0] == '*' && (p[1] == 0 || p[1] == ',' || p[1] == ' '))
+			return true;
+		if (strncmp(p, word, n) == 0 &&
+		    (p[n] == 0 || p[n] == ',' || p[n] == ' '))
+			return true;
+		while (*p && *p != ',' && *p != ' ')
+			p++;
+	}
+	return false;
+}

@@ -573,6 +573,11 @@ uint64_t proto_dgram_mac(const void *p, size_t len, const uint8_t key[16]);
 void proto_dgram_seal(void *p, size_t len, const uint8_t key[16]);
 int proto_dgram_verify(const void *p, size_t len, const uint8_t key[16]);
 
+/* Is the four-letter word allowed by a whitelist ("*", or words separated
+ * by commas and/or spaces, as ZooKeeper's 4lw.commands.whitelist)?  Shared
+ * by the server's ADMIN answers and dpzk-gateway. */
+bool proto_4lw_allowed(const char *whitelist, const char *word);
+
 #ifdef __cplusplus
 }
 #endif
